@@ -1,0 +1,199 @@
+package socketio
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/socketio-go/socketio/engineio"
+	"github.com/socketio-go/socketio/parser"
+)
+
+// client is one Engine.IO session and the namespace sockets multiplexed on it.
+type client struct {
+	srv  *Server
+	conn *engineio.Session
+
+	decMu   sync.Mutex
+	decoder parser.Decoder
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace name
+	connectTimer *time.Timer
+	closed       bool
+}
+
+var emptyAuth = json.RawMessage("{}")
+
+func newClient(srv *Server, conn *engineio.Session) {
+	c := &client{
+		srv:     srv,
+		conn:    conn,
+		decoder: srv.opts.Parser.NewDecoder(),
+		sockets: make(map[string]*Socket, 1),
+	}
+	conn.OnMessage(c.onMessage)
+	conn.OnClose(func(reason string, _ error) { c.onClose(reason) })
+	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
+		c.mu.Lock()
+		joined := len(c.sockets) > 0
+		c.mu.Unlock()
+		if !joined {
+			c.close()
+		}
+	})
+}
+
+func (c *client) onMessage(m engineio.Message) {
+	c.decMu.Lock()
+	p, err := c.decoder.Add(m.Data, m.Binary)
+	c.decMu.Unlock()
+	if err != nil {
+		c.srv.log.Debug("socketio: invalid packet", "sid", c.conn.ID(), "err", err)
+		c.onError(err)
+		return
+	}
+	if p == nil {
+		return // waiting for attachments
+	}
+	c.mu.Lock()
+	sock := c.sockets[p.Namespace]
+	c.mu.Unlock()
+	switch {
+	case sock == nil && p.Type == parser.Connect:
+		c.connect(p.Namespace, p.Data)
+	case sock != nil && p.Type != parser.Connect && p.Type != parser.ConnectError:
+		sock.onPacket(p)
+	default:
+		// A packet for a namespace the client has not joined, a second
+		// CONNECT, or a CONNECT_ERROR from the client: a protocol violation.
+		c.srv.log.Debug("socketio: invalid state", "sid", c.conn.ID(), "type", p.Type.String(), "nsp", p.Namespace)
+		c.close()
+	}
+}
+
+func (c *client) connect(name string, auth json.RawMessage) {
+	if len(auth) == 0 {
+		auth = emptyAuth
+	}
+	nsp := c.srv.lookupNamespace(name, auth)
+	if nsp == nil {
+		c.writePacket(&parser.Packet{
+			Type: parser.ConnectError, Namespace: name,
+			Data: json.RawMessage(`{"message":"Invalid namespace"}`),
+		}, false)
+		return
+	}
+	nsp.add(c, auth)
+}
+
+// registered is called by the namespace once a socket is connected.
+func (c *client) registered(s *Socket) {
+	c.mu.Lock()
+	c.sockets[s.nsp.name] = s
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+	c.mu.Unlock()
+}
+
+func (c *client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+func (c *client) open() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed
+}
+
+// onError handles a protocol violation: the sockets hear of it, then the
+// connection closes.
+func (c *client) onError(err error) {
+	for _, s := range c.socketList() {
+		s.emitError(err)
+	}
+	c.conn.Close()
+}
+
+// close closes the connection from the server ("forced server close").
+func (c *client) close() {
+	c.conn.Close()
+	c.onClose(ReasonForcedServerClose)
+}
+
+// disconnectAll disconnects every socket (each gets a DISCONNECT packet),
+// then closes the connection.
+func (c *client) disconnectAll() {
+	for _, s := range c.socketList() {
+		s.Disconnect(false)
+	}
+	c.close()
+}
+
+func (c *client) onClose(reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.sockets = map[string]*Socket{}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.onClose(reason)
+	}
+	c.decMu.Lock()
+	c.decoder.Reset()
+	c.decMu.Unlock()
+}
+
+func (c *client) socketList() []*Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// writePacket encodes p and queues it on the connection.
+func (c *client) writePacket(p *parser.Packet, volatile bool) error {
+	msgs, err := c.srv.opts.Parser.NewEncoder().Encode(p)
+	if err != nil {
+		return err
+	}
+	if volatile && !c.conn.Writable() {
+		return nil
+	}
+	if len(msgs) == 1 {
+		return c.conn.Send(engineio.Message{Data: msgs[0]})
+	}
+	out := make([]engineio.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = engineio.Message{Data: m, Binary: i > 0}
+	}
+	return c.conn.Send(out...)
+}
+
+// writePrepared queues a packet encoded once for many clients.
+func (c *client) writePrepared(msgs []*engineio.PreparedMessage, volatile bool) error {
+	if volatile && !c.conn.Writable() {
+		return nil
+	}
+	return c.conn.SendPrepared(msgs...)
+}

@@ -1,0 +1,50 @@
+// Package socketio is a Socket.IO v5 server for Go, wire-compatible with the
+// official JavaScript client and server (socket.io 4.x).
+//
+// A Server is an http.Handler. Clients connect to namespaces (the main
+// namespace "/" and any other, static or dynamic); each connection to a
+// namespace is a Socket with its own event handlers, rooms and data.
+//
+//	srv, err := socketio.NewServer(nil)
+//	if err != nil { ... }
+//	srv.OnConnection(func(s *socketio.Socket) {
+//		socketio.On(s, "chat", func(s *socketio.Socket, msg string) {
+//			s.Broadcast().Emit("chat", msg) // everyone but the sender
+//		})
+//	})
+//	http.Handle("/socket.io/", srv)
+//
+// # Events and acknowledgements
+//
+// Event arguments stay raw JSON until a handler decodes them (Event.Decode,
+// Event.Bind, or the typed helpers On and OnWithAck). A []byte anywhere in
+// emitted arguments travels as a binary attachment, and decodes back into
+// []byte. EmitWithAck waits for the client's acknowledgement under a
+// context; Timeout bounds the wait the way socket.io's timeout() does.
+//
+// # Ordering and concurrency
+//
+// Every type is safe for concurrent use. A socket's handlers run one at a
+// time, in the order its packets arrived, on a goroutine that exists only
+// while there is work: a handler may block (for example on EmitWithAck)
+// without stopping the connection's reader, which keeps delivering
+// acknowledgements.
+//
+// # Broadcasting
+//
+// Broadcasts (Namespace.Emit, To, Except, Socket.Broadcast, ...) go through the
+// namespace's Adapter. The packet is encoded once and every recipient gets
+// the same prepared bytes. The default InMemoryAdapter serves one process;
+// cluster adapters share broadcasts between servers.
+//
+// # Connection state recovery
+//
+// With Options.ConnectionStateRecovery set, a client that lost its
+// connection and comes back within MaxDisconnectionDuration gets its socket
+// id, rooms and data back, and receives the packets it missed
+// (Socket.Recovered reports it).
+//
+// The Engine.IO layer underneath (package engineio) handles transports
+// (HTTP long-polling and WebSocket), upgrades and heartbeats; its options
+// are in Options.Engine.
+package socketio

@@ -1,0 +1,20 @@
+// Package engineio is an Engine.IO v4 server: the transport layer under
+// Socket.IO (see the protocol at docs/engine.io-protocol/v4-current.md in the
+// socketio/socket.io repository).
+//
+// A Server is an http.Handler serving HTTP long-polling and WebSocket
+// sessions under Options.Path ("/engine.io/" by default), with the upgrade
+// from polling to WebSocket, server-sent heartbeats, and the error codes and
+// close reasons of Node's engine.io. Its defaults are engine.io's.
+//
+// Each Session has one reader (the WebSocket read loop, or the polling POST
+// handler), a bounded send queue (Options.MaxBufferedBytes; a slow consumer
+// is closed, never buffered without end), and a writer that exists only
+// while there is something to write and coalesces everything queued into
+// one write. A PreparedMessage is encoded once for many sessions: every
+// WebSocket session writes the same frame bytes.
+//
+// The WebSocket implementation (internal/websocket) was chosen by
+// measurement against gorilla/websocket, lxzan/gws and coder/websocket: see
+// internal/websocket/DESIGN.md.
+package engineio

@@ -1,0 +1,78 @@
+package engineio_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/socketio-go/socketio/engineio"
+)
+
+// An echo server, and a client speaking the polling transport by hand.
+func Example() {
+	srv, err := engineio.NewServer(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.OnConnection(func(s *engineio.Session) {
+		s.OnMessage(func(m engineio.Message) {
+			_ = s.Send(m) // echo
+		})
+	})
+	hs := httptest.NewServer(srv) // in a program: http.Handle("/engine.io/", srv)
+	defer hs.Close()
+	defer srv.Close()
+
+	url := hs.URL + "/engine.io/?EIO=4&transport=polling"
+	body := func(resp *http.Response, err error) string {
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+
+	// The handshake: an open packet ("0") with the session id.
+	open := body(hs.Client().Get(url))
+	sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
+	fmt.Println(strings.Replace(open, sid, "<sid>", 1))
+
+	// Two messages ("4"), the second binary ("b" + base64), in one POST.
+	fmt.Println(body(hs.Client().Post(url+"&sid="+sid, "text/plain", strings.NewReader("4hello\x1ebAQID"))))
+	// The echo comes back on the next GET.
+	fmt.Printf("%q\n", body(hs.Client().Get(url+"&sid="+sid)))
+	// Output:
+	// 0{"sid":"<sid>","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}
+	// ok
+	// "4hello\x1ebAQID"
+}
+
+func ExampleServer_OnConnection() {
+	srv, err := engineio.NewServer(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.OnConnection(func(s *engineio.Session) {
+		// Set the handlers here: no message is delivered before this returns.
+		log.Printf("session %s opened over %s", s.ID(), s.Transport())
+		s.OnMessage(func(m engineio.Message) {
+			if m.Binary {
+				_ = s.Send(engineio.Message{Data: []byte(fmt.Sprintf("got %d bytes", len(m.Data)))})
+				return
+			}
+			_ = s.Send(engineio.Message{Data: []byte("got " + string(m.Data))})
+		})
+		s.OnUpgrade(func(transport string) { log.Printf("session %s upgraded to %s", s.ID(), transport) })
+		s.OnClose(func(reason string, cause error) {
+			log.Printf("session %s closed: %s (%v)", s.ID(), reason, cause)
+		})
+	})
+	defer srv.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", srv)
+	// log.Fatal(http.ListenAndServe(":3000", mux))
+}

@@ -1,0 +1,306 @@
+package engineio
+
+import (
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/socketio-go/socketio/internal/eiocodec"
+)
+
+var (
+	errPollOverlap   = errors.New("engineio: overlapping poll requests")
+	errPostOverlap   = errors.New("engineio: overlapping data requests")
+	errPollAborted   = errors.New("engineio: poll connection closed prematurely")
+	errPostAborted   = errors.New("engineio: data request connection closed prematurely")
+	errBinaryContent = errors.New("engineio: application/octet-stream body refused on v4")
+)
+
+// servePoll answers a long-polling GET: it waits until there is something to
+// send, then writes every queued packet in one payload.
+func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.getActive {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeWith(ReasonTransportError, errPollOverlap)
+		return
+	}
+	s.getActive = true
+	var (
+		batch     []outMsg
+		tail      byte // a packet type appended after the batch, or 0
+		finishing bool // the session closes after this response
+	)
+	for {
+		if s.state == stateClosed {
+			tail = s.closeByte
+			break
+		}
+		if s.transport != TransportPolling {
+			tail = '6' // upgraded meanwhile: end this poll cleanly
+			break
+		}
+		if len(s.queue) > 0 || s.state == stateClosing {
+			batch = s.takeQueueLocked()
+			// As Node does, the close packet waits for the next poll when
+			// packets are queued: a client handles a payload's close before
+			// the packets decoded with it (socket.io-client would see
+			// "transport close" instead of a DISCONNECT sent just before).
+			if s.state == stateClosing && len(batch) == 0 {
+				tail = '1'
+				finishing = true
+			}
+			break
+		}
+		if s.probed {
+			tail = '6' // upgrade under way: release the poll at once
+			break
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-r.Context().Done():
+			s.mu.Lock()
+			s.getActive = false
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportError, errPollAborted)
+			return
+		}
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
+
+	size := 0
+	for i := range batch {
+		size += pollLen(&batch[i]) + 1
+	}
+	if tail != 0 {
+		size++
+	}
+	buf := getBuf(size)
+	for i := range batch {
+		if i > 0 {
+			buf = append(buf, eiocodec.Separator)
+		}
+		buf = appendPoll(buf, &batch[i])
+	}
+	if tail != 0 {
+		if len(batch) > 0 {
+			buf = append(buf, eiocodec.Separator)
+		}
+		buf = append(buf, tail)
+	}
+	clear(batch)
+	writePollResponse(w, r, buf, s.srv)
+	putBuf(buf)
+
+	s.mu.Lock()
+	s.getActive = false
+	s.mu.Unlock()
+	if finishing {
+		s.closeWith(ReasonForcedClose, nil)
+	}
+}
+
+func pollLen(m *outMsg) int {
+	if m.prepared != nil {
+		return eiocodec.TextLen(m.prepared.msg.Data, m.prepared.msg.Binary)
+	}
+	return eiocodec.TextLen(m.data, m.binary)
+}
+
+func appendPoll(dst []byte, m *outMsg) []byte {
+	if m.prepared != nil {
+		return eiocodec.AppendText(dst, eiocodec.Message, m.prepared.msg.Data, m.prepared.msg.Binary)
+	}
+	return eiocodec.AppendText(dst, m.typ, m.data, m.binary)
+}
+
+// servePost reads a polling payload and handles its packets in order.
+func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); strings.EqualFold(strings.TrimSpace(ct), "application/octet-stream") {
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeWith(ReasonTransportError, errBinaryContent)
+		return
+	}
+	s.mu.Lock()
+	if s.postActive {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeWith(ReasonTransportError, errPostOverlap)
+		return
+	}
+	s.postActive = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.postActive = false
+		s.mu.Unlock()
+	}()
+
+	max := s.srv.opts.MaxHTTPBufferSize
+	if r.ContentLength > max {
+		// Refused before reading: a huge body is never read whole.
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := readBody(r.Body, max)
+	if err == errTooLarge {
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		s.closeWith(ReasonTransportError, errPostAborted)
+		return
+	}
+	var parseErr error
+	err = eiocodec.DecodePayload(body, func(p eiocodec.Packet) error {
+		if !s.handlePacket(p) {
+			return errStop
+		}
+		return nil
+	})
+	if err == eiocodec.ErrInvalidPacket {
+		parseErr = err
+	}
+	if parseErr != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeWith(ReasonParseError, parseErr)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok")
+}
+
+var (
+	errStop      = errors.New("stop")
+	errTooLarge  = errors.New("engineio: body too large")
+	bufPool      sync.Pool
+	gzipPool     sync.Pool
+	deflatePool  sync.Pool
+	maxPooledBuf = 64 << 10
+)
+
+// readBody reads at most max bytes; a longer body is errTooLarge.
+func readBody(r io.Reader, max int64) ([]byte, error) {
+	var buf []byte
+	var chunk [4096]byte
+	for {
+		n, err := r.Read(chunk[:])
+		if int64(len(buf)+n) > max {
+			return nil, errTooLarge
+		}
+		buf = append(buf, chunk[:n]...)
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func getBuf(size int) []byte {
+	if v, ok := bufPool.Get().(*[]byte); ok && cap(*v) >= size {
+		return (*v)[:0]
+	} else if ok {
+		bufPool.Put(v)
+	}
+	return make([]byte, 0, size)
+}
+
+func putBuf(b []byte) {
+	if cap(b) <= maxPooledBuf {
+		b = b[:0]
+		bufPool.Put(&b)
+	}
+}
+
+// writePollResponse writes a polling payload, compressed when it is large
+// enough and the client accepts gzip or deflate.
+func writePollResponse(w http.ResponseWriter, r *http.Request, payload []byte, srv *Server) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	if !srv.opts.DisableHTTPCompression && len(payload) >= srv.opts.HTTPCompressionThreshold {
+		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
+			h.Set("Content-Encoding", enc)
+			h.Del("Content-Length")
+			w.WriteHeader(http.StatusOK)
+			compress(w, enc, payload)
+			return
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(payload)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(payload)
+}
+
+func compress(w io.Writer, enc string, payload []byte) {
+	if enc == "gzip" {
+		zw, _ := gzipPool.Get().(*gzip.Writer)
+		if zw == nil {
+			zw = gzip.NewWriter(w)
+		} else {
+			zw.Reset(w)
+		}
+		_, _ = zw.Write(payload)
+		_ = zw.Close()
+		gzipPool.Put(zw)
+		return
+	}
+	// HTTP's "deflate" is the zlib format, as Node's createDeflate writes it.
+	zw, _ := deflatePool.Get().(*zlib.Writer)
+	if zw == nil {
+		zw = zlib.NewWriter(w)
+	} else {
+		zw.Reset(w)
+	}
+	_, _ = zw.Write(payload)
+	_ = zw.Close()
+	deflatePool.Put(zw)
+}
+
+// acceptedEncoding picks gzip or deflate from an Accept-Encoding header: the
+// highest quality wins, gzip on a tie, as the Node accepts package does.
+func acceptedEncoding(header string) string {
+	best, bestQ := "", 0.0
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		q := 1.0
+		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				continue
+			}
+			q = f
+		}
+		if q <= 0 {
+			continue
+		}
+		switch name {
+		case "gzip", "deflate":
+		case "*":
+			name = "gzip"
+		default:
+			continue
+		}
+		if q > bestQ || (q == bestQ && name == "gzip" && best != "gzip") {
+			best, bestQ = name, q
+		}
+	}
+	return best
+}

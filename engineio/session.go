@@ -1,0 +1,415 @@
+package engineio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/socketio-go/socketio/internal/eiocodec"
+	"github.com/socketio-go/socketio/internal/websocket"
+)
+
+// Close reasons, with the strings Node's engine.io uses.
+const (
+	ReasonTransportClose = "transport close" // the client closed the connection or sent a close packet
+	ReasonTransportError = "transport error" // a network error, a protocol violation by the transport, or a slow consumer
+	ReasonPingTimeout    = "ping timeout"    // no pong within PingTimeout
+	ReasonForcedClose    = "forced close"    // the server closed the session
+	ReasonParseError     = "parse error"     // the client sent a packet that does not decode
+)
+
+// Message is one Engine.IO message payload: text (UTF-8) or binary.
+type Message struct {
+	Data   []byte
+	Binary bool
+}
+
+// PreparedMessage is a message encoded once for many sessions (a broadcast):
+// every WebSocket session writes the same frame bytes. It is safe for
+// concurrent use and must not be modified after creation.
+type PreparedMessage struct {
+	msg    Message
+	once   sync.Once
+	wsMsg  *websocket.PreparedMessage
+	wsData []byte
+}
+
+// NewPreparedMessage prepares m for sending to many sessions. m.Data must not
+// be modified afterwards.
+func NewPreparedMessage(m Message) *PreparedMessage { return &PreparedMessage{msg: m} }
+
+func (p *PreparedMessage) ws() *websocket.PreparedMessage {
+	p.once.Do(func() {
+		if p.msg.Binary {
+			p.wsMsg = websocket.NewPreparedMessage(websocket.Binary, p.msg.Data)
+			return
+		}
+		p.wsData = make([]byte, 0, len(p.msg.Data)+1)
+		p.wsData = append(append(p.wsData, '4'), p.msg.Data...)
+		p.wsMsg = websocket.NewPreparedMessage(websocket.Text, p.wsData)
+	})
+	return p.wsMsg
+}
+
+// outMsg is a queued outgoing packet.
+type outMsg struct {
+	typ      eiocodec.Type
+	data     []byte
+	binary   bool
+	prepared *PreparedMessage
+}
+
+func (m *outMsg) size() int {
+	if m.prepared != nil {
+		return len(m.prepared.msg.Data) + 1
+	}
+	return len(m.data) + 1
+}
+
+type state int
+
+const (
+	stateOpen state = iota
+	stateClosing
+	stateClosed
+)
+
+// wsConn is what a session needs from a WebSocket connection; the
+// implementation in internal/websocket was chosen by measurement (see its DESIGN.md).
+type wsConn interface {
+	ReadMessage() (websocket.MessageType, []byte, error)
+	WriteMessage(websocket.MessageType, []byte) error
+	WritePrepared(*websocket.PreparedMessage) error
+	Flush() error
+	SetWriteDeadline(time.Time) error
+	Close(websocket.StatusCode, string) error
+	CloseNow() error
+}
+
+// Session is one Engine.IO connection (a "socket" in Node's engine.io). Its
+// methods are safe for concurrent use. Set its handlers in the server's
+// OnConnection function; they are called from the session's read path, one at
+// a time and in the order the packets arrived.
+type Session struct {
+	srv    *Server
+	id     string
+	req    *http.Request
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	onMessage func(Message)
+	onClose   func(reason string, cause error)
+	onUpgrade func(transport string)
+
+	mu        sync.Mutex
+	state     state
+	transport string
+	queue     []outMsg
+	spare     []outMsg
+	queued    int
+	closeByte byte // answered to a pending GET once closed: '1' server close, '6' client close
+
+	getActive  bool
+	postActive bool
+	wake       chan struct{}
+
+	ws      wsConn
+	writing bool
+
+	upgrading bool // a WebSocket is being probed
+	probed    bool // the probe succeeded; pending GETs are answered with noop
+	upgraded  bool
+	probeWS   wsConn
+
+	pingTimer  *time.Timer
+	pongTimer  *time.Timer
+	closeTimer *time.Timer
+	closeOnce  sync.Once
+}
+
+func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
+	req := r.Clone(context.Background())
+	req.Body = http.NoBody
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Session{
+		srv: srv, id: id, req: req, ctx: ctx, cancel: cancel,
+		transport: transport,
+		closeByte: '1',
+		wake:      make(chan struct{}, 1),
+	}
+}
+
+// ID returns the session id (the "sid").
+func (s *Session) ID() string { return s.id }
+
+// Request returns a copy of the request that opened the session (without its body).
+func (s *Session) Request() *http.Request { return s.req }
+
+// Context returns a context cancelled when the session closes.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Transport returns the current transport name: "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// OnMessage sets the function called with each message the client sends.
+// The message's Data belongs to the function.
+func (s *Session) OnMessage(fn func(Message)) { s.onMessage = fn }
+
+// OnClose sets the function called once when the session closes, with one of
+// the Reason strings and, for errors, the cause.
+func (s *Session) OnClose(fn func(reason string, cause error)) { s.onClose = fn }
+
+// OnUpgrade sets the function called when the session has moved to another
+// transport (from polling to WebSocket).
+func (s *Session) OnUpgrade(fn func(transport string)) { s.onUpgrade = fn }
+
+// Send queues messages for the client, in order and together (no other
+// message is queued between them). It returns ErrClosed once the session is
+// closing. The session keeps the Data slices until they are written: callers
+// must not modify them.
+func (s *Session) Send(msgs ...Message) error {
+	if len(msgs) == 1 {
+		return s.enqueue(outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary})
+	}
+	out := make([]outMsg, len(msgs))
+	for i, m := range msgs {
+		out[i] = outMsg{typ: eiocodec.Message, data: m.Data, binary: m.Binary}
+	}
+	return s.enqueue(out...)
+}
+
+// SendPrepared queues prepared messages, in order and together.
+func (s *Session) SendPrepared(msgs ...*PreparedMessage) error {
+	if len(msgs) == 1 {
+		return s.enqueue(outMsg{typ: eiocodec.Message, prepared: msgs[0]})
+	}
+	out := make([]outMsg, len(msgs))
+	for i, m := range msgs {
+		out[i] = outMsg{typ: eiocodec.Message, prepared: m}
+	}
+	return s.enqueue(out...)
+}
+
+func (s *Session) enqueue(msgs ...outMsg) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	n := 0
+	for i := range msgs {
+		n += msgs[i].size()
+	}
+	if s.queued+n > s.srv.opts.MaxBufferedBytes {
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, ErrSlowConsumer)
+		return ErrSlowConsumer
+	}
+	s.queue = append(s.queue, msgs...)
+	s.queued += n
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// kickLocked makes the transport deliver the queue: it wakes a pending poll
+// or starts the WebSocket writer.
+func (s *Session) kickLocked() {
+	if s.transport == TransportWebSocket {
+		if !s.writing && s.ws != nil {
+			s.writing = true
+			s.srv.goroutines.add()
+			go s.writeLoop()
+		}
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueueLocked returns the queued messages and gives the session a fresh
+// queue, recycling the slice of the previous batch.
+func (s *Session) takeQueueLocked() []outMsg {
+	batch := s.queue
+	clear(s.spare)
+	s.queue = s.spare[:0]
+	s.spare = batch
+	s.queued = 0
+	return batch
+}
+
+// startHeartbeat schedules the first ping.
+func (s *Session) startHeartbeat() {
+	s.mu.Lock()
+	if s.state != stateClosed {
+		s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, s.ping)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Session) ping() {
+	if s.enqueue(outMsg{typ: eiocodec.Ping}) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateClosed {
+		return
+	}
+	// The pong deadline starts when the ping is queued, even while no GET is
+	// there to carry it.
+	if s.pongTimer == nil {
+		s.pongTimer = time.AfterFunc(s.srv.opts.PingTimeout, func() {
+			s.closeWith(ReasonPingTimeout, nil)
+		})
+	} else {
+		s.pongTimer.Reset(s.srv.opts.PingTimeout)
+	}
+}
+
+func (s *Session) onPong() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateClosed {
+		return
+	}
+	if s.pongTimer != nil {
+		s.pongTimer.Stop()
+	}
+	s.pingTimer.Reset(s.srv.opts.PingInterval)
+}
+
+var errHeartbeatDirection = errors.New("engineio: invalid heartbeat direction (ping from a v4 client)")
+
+// handlePacket acts on one packet received on the session's transport. It
+// reports false when the session is now closed.
+func (s *Session) handlePacket(p eiocodec.Packet) bool {
+	switch p.Type {
+	case eiocodec.Pong:
+		s.onPong()
+	case eiocodec.Ping:
+		s.closeWith(ReasonTransportError, errHeartbeatDirection)
+		return false
+	case eiocodec.Message:
+		s.mu.Lock()
+		open := s.state == stateOpen
+		s.mu.Unlock()
+		if open && s.onMessage != nil {
+			s.onMessage(Message{Data: p.Data, Binary: p.Binary})
+		}
+	case eiocodec.Close:
+		s.closeByClient()
+		return false
+	}
+	// open, upgrade and noop packets from the client are ignored, as in Node.
+	return true
+}
+
+func (s *Session) closeByClient() {
+	s.mu.Lock()
+	s.closeByte = '6'
+	s.mu.Unlock()
+	s.closeWith(ReasonTransportClose, nil)
+}
+
+// Close closes the session gracefully: what is queued is sent first, then a
+// close packet; the close reason is "forced close". It does not wait.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateClosing
+	if s.probeWS != nil {
+		s.probeWS.CloseNow()
+	}
+	if s.transport == TransportWebSocket {
+		// Before the handshake has attached the WebSocket (s.ws == nil), the
+		// handshake starts the writer itself.
+		if !s.writing && s.ws != nil {
+			s.writing = true
+			s.srv.goroutines.add()
+			go s.writeLoop()
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	// Polling: the pending or next GET carries the queue, the one after it
+	// the close packet (servePoll).
+	// Without a GET within a while the session is closed anyway, as Node does.
+	s.closeTimer = time.AfterFunc(s.srv.opts.PingInterval+s.srv.opts.PingTimeout, func() {
+		s.closeWith(ReasonForcedClose, nil)
+	})
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// closeWith closes the session at once. Only the first call has an effect.
+func (s *Session) closeWith(reason string, cause error) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	for _, t := range []*time.Timer{s.pingTimer, s.pongTimer, s.closeTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	clear(s.queue)
+	s.queue = nil
+	s.spare = nil
+	s.queued = 0
+	ws, probe := s.ws, s.probeWS
+	s.probeWS = nil
+	// Wake a pending GET so that it answers with the close (or noop) packet.
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	s.mu.Unlock()
+
+	if ws != nil {
+		// A graceful close frame was already written by writeLoop where one is due.
+		ws.CloseNow()
+	}
+	if probe != nil {
+		probe.CloseNow()
+	}
+	s.srv.remove(s)
+	s.cancel()
+	s.srv.log.Debug("engineio: session closed", "sid", s.id, "reason", reason, "cause", cause)
+	if s.onClose != nil {
+		s.onClose(reason, cause)
+	}
+	s.srv.goroutines.done()
+}
+
+// Writable reports whether a message sent now would leave at once: a poll is
+// waiting, or the WebSocket writer is idle. Volatile messages are dropped
+// when it is false, as Node does.
+func (s *Session) Writable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return false
+	}
+	if s.transport == TransportWebSocket {
+		return !s.writing && len(s.queue) == 0
+	}
+	return s.getActive && len(s.queue) == 0
+}
+
+// RemoteAddr returns the network address of the client that opened the session.
+func (s *Session) RemoteAddr() string { return s.req.RemoteAddr }

@@ -1,0 +1,209 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"errors"
+	"sync"
+)
+
+// Opcodes (RFC 6455 section 5.2).
+const (
+	opContinuation = 0x0
+	opText         = 0x1
+	opBinary       = 0x2
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xA
+)
+
+var errBadMessageType = errors.New("websocket: message type must be Text or Binary")
+
+// sharedCopyMax is the size up to which a prepared frame is copied into the
+// write buffer: below it one contiguous write is cheaper than an extra iovec.
+const sharedCopyMax = 2048
+
+// appendHeader appends an unmasked (server) frame header.
+func appendHeader(b []byte, op byte, rsv1 bool, n int) []byte {
+	b0 := 0x80 | op // this package never fragments what it sends
+	if rsv1 {
+		b0 |= 0x40
+	}
+	switch {
+	case n <= 125:
+		return append(b, b0, byte(n))
+	case n <= 0xffff:
+		return append(b, b0, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, b0, 127), uint64(n))
+	}
+}
+
+// appendFrame buffers one frame; wmu must be held.
+func (c *Conn) appendFrame(op byte, rsv1 bool, payload []byte) {
+	if c.wpooled == nil {
+		c.wpooled = writeBufPool.Get().(*[]byte)
+		c.wbuf = (*c.wpooled)[:0]
+	}
+	if c.client {
+		c.wbuf = appendMaskedFrame(c.wbuf, op, rsv1, payload)
+		return
+	}
+	c.wbuf = appendHeader(c.wbuf, op, rsv1, len(payload))
+	c.wbuf = append(c.wbuf, payload...)
+}
+
+// WriteMessage buffers data as one message; it does not write to the network
+// until Flush. On a connection with compression it deflates messages of at
+// least Options.CompressionThreshold bytes. data may be reused after it returns.
+func (c *Conn) WriteMessage(typ MessageType, data []byte) error {
+	if typ != Text && typ != Binary {
+		return errBadMessageType
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	if c.compress && len(data) >= c.opts.CompressionThreshold {
+		z := getCompressor()
+		if out, ok := z.compress(data); ok {
+			c.appendFrame(byte(typ), true, out)
+			putCompressor(z)
+			return nil
+		}
+		putCompressor(z)
+	}
+	c.appendFrame(byte(typ), false, data)
+	return nil
+}
+
+func (c *Conn) writableLocked() error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if c.closing.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Flush writes everything buffered with one write (or one writev when large
+// prepared frames are queued) and releases the write buffer. A failed write
+// closes the connection: the peer may have received part of a frame.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	return c.flushLocked()
+}
+
+func (c *Conn) flushLocked() error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	var err error
+	if len(c.segs) == 0 {
+		if len(c.wbuf) > 0 {
+			_, err = c.nc.Write(c.wbuf)
+		}
+	} else {
+		if len(c.wbuf) > c.mark {
+			c.segs = append(c.segs, c.wbuf[c.mark:])
+		}
+		c.wv = c.segs
+		_, err = c.wv.WriteTo(c.nc)
+		clear(c.segs) // drop references to shared frames
+		c.segs, c.wv = c.segs[:0], nil
+	}
+	c.releaseWriteBuf()
+	if err != nil {
+		c.writeErr = err
+		_ = c.closeNet()
+	}
+	return err
+}
+
+// PreparedMessage is a message encoded once and written to many connections,
+// such as a broadcast. It is safe for concurrent use.
+type PreparedMessage struct {
+	typ   MessageType
+	frame []byte // header + payload, uncompressed
+	hlen  int    // header length within frame
+
+	once   sync.Once
+	zframe []byte // compressed frame, or nil if compression does not help
+}
+
+// NewPreparedMessage encodes data (copied) as a server frame. The compressed
+// variant, used for connections that negotiated compression, is computed on
+// first use.
+func NewPreparedMessage(typ MessageType, data []byte) *PreparedMessage {
+	pm := &PreparedMessage{typ: typ}
+	frame := appendHeader(make([]byte, 0, len(data)+10), byte(typ), false, len(data))
+	pm.hlen = len(frame)
+	pm.frame = append(frame, data...)
+	return pm
+}
+
+func (pm *PreparedMessage) compressed() []byte {
+	pm.once.Do(func() {
+		z := getCompressor()
+		if out, ok := z.compress(pm.frame[pm.hlen:]); ok {
+			pm.zframe = append(appendHeader(make([]byte, 0, len(out)+10), byte(pm.typ), true, len(out)), out...)
+		}
+		putCompressor(z)
+	})
+	return pm.zframe
+}
+
+// WritePrepared buffers pm like WriteMessage, without encoding it again: small
+// frames are copied into the write buffer, larger ones are queued by reference
+// and written with writev by Flush.
+func (c *Conn) WritePrepared(pm *PreparedMessage) error {
+	if pm == nil || (pm.typ != Text && pm.typ != Binary) {
+		return errBadMessageType
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	if c.client {
+		// Prepared frames are encoded unmasked, for servers.
+		c.appendFrame(byte(pm.typ), false, pm.frame[pm.hlen:])
+		return nil
+	}
+	frame := pm.frame
+	if c.compress && len(frame)-pm.hlen >= c.opts.CompressionThreshold {
+		if z := pm.compressed(); z != nil {
+			frame = z
+		}
+	}
+	if len(frame) <= sharedCopyMax {
+		if c.wpooled == nil {
+			c.wpooled = writeBufPool.Get().(*[]byte)
+			c.wbuf = (*c.wpooled)[:0]
+		}
+		c.wbuf = append(c.wbuf, frame...)
+		return nil
+	}
+	if len(c.wbuf) > c.mark {
+		c.segs = append(c.segs, c.wbuf[c.mark:])
+		c.mark = len(c.wbuf)
+	}
+	c.segs = append(c.segs, frame)
+	return nil
+}
+
+// writeControl sends a control frame now (pong, used by the reader).
+func (c *Conn) writeControl(op byte, payload []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	c.appendFrame(op, false, payload)
+	return c.flushLocked()
+}

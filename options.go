@@ -1,0 +1,107 @@
+package socketio
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/socketio-go/socketio/engineio"
+	"github.com/socketio-go/socketio/parser"
+)
+
+// Options configures a Server. A nil *Options, or the zero value, gives the
+// defaults of socket.io 4.8.
+type Options struct {
+	// Path is the URL path the server answers. Default "/socket.io/".
+	Path string
+
+	// Engine configures the Engine.IO layer: heartbeats, transports, body
+	// limits, CORS, cookies, compression. Its Path is ignored (Path above wins).
+	Engine engineio.Options
+
+	// ConnectTimeout closes a connection that has joined no namespace after
+	// that long. Default 45 s.
+	ConnectTimeout time.Duration
+
+	// Parser encodes and decodes packets. Default: the JSON parser with at
+	// most 10 binary attachments per packet.
+	Parser parser.Parser
+
+	// Adapter makes the adapter of each namespace. Default: the in-memory
+	// adapter (one server process).
+	Adapter func(nsp *Namespace) Adapter
+
+	// ConnectionStateRecovery, when set, lets a client that lost its
+	// connection come back with the same socket id, rooms and data, and get
+	// the packets it missed. Off by default.
+	ConnectionStateRecovery *RecoveryOptions
+
+	// CleanupEmptyChildNamespaces removes a child of a dynamic namespace
+	// when its last socket leaves.
+	CleanupEmptyChildNamespaces bool
+
+	// MaxQueuedEvents caps the events received by one socket and waiting
+	// for its handlers; a client past it is disconnected ("transport
+	// error"). Default 4096. (socket.io on Node has no such cap.)
+	MaxQueuedEvents int
+
+	// Logger receives debug logs. Nil (the default) logs nothing.
+	Logger *slog.Logger
+}
+
+// RecoveryOptions configures connection state recovery.
+type RecoveryOptions struct {
+	// MaxDisconnectionDuration is how long a session and the packets it
+	// misses are kept. Default 2 minutes.
+	MaxDisconnectionDuration time.Duration
+	// SkipMiddlewares skips the namespace middlewares for a recovered socket.
+	SkipMiddlewares bool
+}
+
+// Defaults of Options.
+const (
+	DefaultPath                     = "/socket.io/"
+	DefaultConnectTimeout           = 45 * time.Second
+	DefaultMaxDisconnectionDuration = 2 * time.Minute
+	DefaultMaxQueuedEvents          = 4096
+)
+
+func (o *Options) resolve() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Path == "" {
+		r.Path = DefaultPath
+	}
+	r.Engine.Path = r.Path
+	if r.ConnectTimeout == 0 {
+		r.ConnectTimeout = DefaultConnectTimeout
+	}
+	if r.ConnectTimeout < 0 {
+		return r, errors.New("socketio: ConnectTimeout must not be negative")
+	}
+	if r.Parser == nil {
+		r.Parser = parser.NewJSONParser(nil)
+	}
+	if r.Adapter == nil {
+		r.Adapter = NewInMemoryAdapter
+	}
+	if r.ConnectionStateRecovery != nil {
+		c := *r.ConnectionStateRecovery
+		if c.MaxDisconnectionDuration == 0 {
+			c.MaxDisconnectionDuration = DefaultMaxDisconnectionDuration
+		}
+		r.ConnectionStateRecovery = &c
+	}
+	if r.MaxQueuedEvents == 0 {
+		r.MaxQueuedEvents = DefaultMaxQueuedEvents
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(discardHandler{})
+	}
+	if r.Engine.Logger == nil {
+		r.Engine.Logger = r.Logger
+	}
+	return r, nil
+}

@@ -1,0 +1,25 @@
+// Package parser implements the Socket.IO v5 packet codec, wire-compatible with
+// the official socket.io-parser (socket.io 4.x).
+//
+// A Socket.IO packet travels as one Engine.IO text message, followed by one
+// Engine.IO binary message per binary attachment:
+//
+//	<type>[<attachments>-][<namespace>,][<ack id>][<JSON payload>]
+//
+// for example 2["chat","hello"], 0/admin,{"token":"123"}, 312["ok"] or
+// 51-["file",{"_placeholder":true,"num":0}] followed by the file's bytes.
+//
+// The payload stays raw JSON ([Packet.Data]) all the way to the handler that
+// knows what Go types it wants: [SplitArray] splits an event's arguments
+// without decoding them and [Unmarshal] decodes one argument, putting binary
+// attachments back where their placeholders were. In the other direction
+// [MarshalArgs] and [MarshalEvent] encode Go values, turning every []byte into
+// a placeholder and an attachment.
+//
+// MarshalArgs, MarshalEvent, SplitArray and Unmarshal are safe for
+// concurrent use. A Parser is too; each Decoder holds one connection's state.
+//
+// The decoder enforces the same rules as the reference implementation and
+// reports any violation as an error; the caller is expected to close the
+// connection, as the reference server does.
+package parser

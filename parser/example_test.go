@@ -1,0 +1,92 @@
+package parser_test
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/socketio-go/socketio/parser"
+)
+
+func Example() {
+	p := parser.NewJSONParser(nil)
+
+	// Sending: encode the arguments, then the packet.
+	data, atts, _ := parser.MarshalEvent("upload", []any{"a.png", []byte{0x89, 0x50}})
+	msgs, _ := p.NewEncoder().Encode(&parser.Packet{Type: parser.Event, Namespace: "/files", Data: data, Attachments: atts})
+	for _, m := range msgs {
+		fmt.Printf("%q\n", m)
+	}
+
+	// Receiving: feed the messages, split the arguments, decode each one.
+	dec := p.NewDecoder()
+	var pkt *parser.Packet
+	for i, m := range msgs {
+		var err error
+		if pkt, err = dec.Add(m, i > 0); err != nil {
+			fmt.Println("protocol violation:", err) // close the connection
+			return
+		}
+	}
+	args, _ := parser.SplitArray(pkt.Data)
+	var event, name string
+	var content []byte
+	_ = parser.Unmarshal(args[0], pkt.Attachments, &event)
+	_ = parser.Unmarshal(args[1], pkt.Attachments, &name)
+	_ = parser.Unmarshal(args[2], pkt.Attachments, &content)
+	fmt.Println(pkt.Type, pkt.Namespace, event, name, content)
+	// Output:
+	// "51-/files,[\"upload\",\"a.png\",{\"_placeholder\":true,\"num\":0}]"
+	// "\x89P"
+	// BINARY_EVENT /files upload a.png [137 80]
+}
+
+func ExampleNewJSONParser() {
+	p := parser.NewJSONParser(&parser.Options{MaxAttachments: 2})
+	dec := p.NewDecoder()
+	pkt, err := dec.Add([]byte(`2/chat,7["message",{"text":"hi"}]`), false)
+	fmt.Println(pkt.Type, pkt.Namespace, pkt.ID, pkt.HasID, string(pkt.Data), err)
+
+	_, err = dec.Add([]byte(`2["disconnect"]`), false)
+	fmt.Println(err)
+
+	msgs, _ := p.NewEncoder().Encode(&parser.Packet{Type: parser.Ack, Namespace: "/chat", ID: 7, HasID: true, Data: json.RawMessage(`["ok"]`)})
+	fmt.Println(string(msgs[0]))
+	// Output:
+	// EVENT /chat 7 true ["message",{"text":"hi"}] <nil>
+	// parser: invalid payload: reserved event name "disconnect"
+	// 3/chat,7["ok"]
+}
+
+func ExampleMarshalArgs() {
+	type photo struct {
+		Title string `json:"title"`
+		Image []byte `json:"image"`
+	}
+	data, atts, _ := parser.MarshalArgs([]any{photo{Title: "cat", Image: []byte("...")}, 42})
+	fmt.Println(string(data), len(atts))
+	// Output: [{"title":"cat","image":{"_placeholder":true,"num":0}},42] 1
+}
+
+func ExampleSplitArray() {
+	args, _ := parser.SplitArray(json.RawMessage(`["chat", {"user":"a"}, [1,2]]`))
+	for _, a := range args {
+		fmt.Println(string(a))
+	}
+	// Output:
+	// "chat"
+	// {"user":"a"}
+	// [1,2]
+}
+
+func ExampleUnmarshal() {
+	raw := json.RawMessage(`{"title":"cat","image":{"_placeholder":true,"num":0},"meta":{"thumb":{"_placeholder":true,"num":1}}}`)
+	atts := [][]byte{[]byte("full"), []byte("thumb")}
+	var photo struct {
+		Title string
+		Image []byte
+		Meta  any
+	}
+	err := parser.Unmarshal(raw, atts, &photo)
+	fmt.Printf("%s %s %q %v\n", photo.Title, photo.Image, photo.Meta, err)
+	// Output: cat full map["thumb":"thumb"] <nil>
+}

@@ -1,0 +1,227 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/socketio-go/socketio/engineio"
+	"github.com/socketio-go/socketio/internal/gotrack"
+)
+
+// Errors returned by the package.
+var (
+	// ErrReservedEvent is returned when emitting an event whose name socket.io reserves.
+	ErrReservedEvent = errors.New("socketio: reserved event name")
+	// ErrDisconnected is returned when emitting on a socket that is not connected.
+	ErrDisconnected = errors.New("socketio: socket disconnected")
+	// ErrTimeout is returned when acknowledgements did not all arrive in time.
+	ErrTimeout = errors.New("socketio: operation has timed out")
+	// ErrNoAck is returned by EmitWithAck when neither a deadline nor a timeout bounds the wait.
+	ErrNoAck = errors.New("socketio: EmitWithAck needs a context deadline or a Timeout")
+)
+
+// ConnectError refuses a connection to a namespace from a middleware. The
+// client receives a CONNECT_ERROR packet with Message and Data, and its
+// connect_error event fires with them.
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+// Server is a Socket.IO server: an http.Handler serving Options.Path. It is
+// safe for concurrent use.
+type Server struct {
+	opts Options
+	eio  *engineio.Server
+	log  *slog.Logger
+
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*ParentNamespace
+	closed  bool
+
+	goroutines gotrack.Tracker
+}
+
+// NewServer returns a server (nil opts for the defaults) with its main namespace "/".
+func NewServer(opts *Options) (*Server, error) {
+	o, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
+	eio, err := engineio.NewServer(&o.Engine)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, eio: eio, log: o.Logger, nsps: make(map[string]*Namespace)}
+	eio.OnConnection(s.onEngineConnection)
+	s.Of("/")
+	return s, nil
+}
+
+// ServeHTTP serves the Engine.IO transports under the server's path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
+
+// Engine returns the Engine.IO server underneath.
+func (s *Server) Engine() *engineio.Server { return s.eio }
+
+// Of returns the namespace with the given name, creating it if needed. A
+// name without a leading "/" gets one. If a dynamic namespace (OfRegexp)
+// matches the name, the namespace is created as its child.
+func (s *Server) Of(name string) *Namespace {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if nsp := s.nsps[name]; nsp != nil {
+		return nsp
+	}
+	for _, p := range s.parents {
+		if p.re != nil && p.re.MatchString(name) {
+			return p.createChildLocked(name)
+		}
+	}
+	nsp := newNamespace(s, name, nil)
+	s.nsps[name] = nsp
+	return nsp
+}
+
+// OfRegexp declares dynamic namespaces: a client may connect to any namespace
+// whose name matches re; each gets a child namespace of the returned parent,
+// which shares the parent's middlewares and connection handlers.
+func (s *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
+	p := newParentNamespace(s, re, nil)
+	s.mu.Lock()
+	s.parents = append(s.parents, p)
+	s.mu.Unlock()
+	return p
+}
+
+// OfFunc declares dynamic namespaces decided by fn, which gets the namespace
+// name and the client's auth payload and reports whether to allow it.
+func (s *Server) OfFunc(fn func(name string, auth json.RawMessage) bool) *ParentNamespace {
+	p := newParentNamespace(s, nil, fn)
+	s.mu.Lock()
+	s.parents = append(s.parents, p)
+	s.mu.Unlock()
+	return p
+}
+
+// lookupNamespace finds the namespace a CONNECT packet asks for, creating a
+// child of a dynamic namespace when one allows it. It returns nil when none does.
+func (s *Server) lookupNamespace(name string, auth json.RawMessage) *Namespace {
+	s.mu.RLock()
+	nsp := s.nsps[name]
+	parents := s.parents
+	s.mu.RUnlock()
+	if nsp != nil {
+		return nsp
+	}
+	for _, p := range parents {
+		if p.allows(name, auth) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if nsp := s.nsps[name]; nsp != nil {
+				return nsp
+			}
+			return p.createChildLocked(name)
+		}
+	}
+	return nil
+}
+
+func (s *Server) removeNamespace(nsp *Namespace) {
+	s.mu.Lock()
+	if s.nsps[nsp.name] == nsp {
+		delete(s.nsps, nsp.name)
+	}
+	s.mu.Unlock()
+	if nsp.parent != nil {
+		nsp.parent.removeChild(nsp)
+	}
+	nsp.adapter.Close()
+}
+
+func (s *Server) namespaces() []*Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Main-namespace shortcuts, as socket.io's io.on, io.use, io.to, io.emit.
+
+// OnConnection adds a handler for sockets connecting to the main namespace.
+func (s *Server) OnConnection(fn func(*Socket)) { s.Of("/").OnConnection(fn) }
+
+// Use adds a middleware to the main namespace.
+func (s *Server) Use(fn Middleware) { s.Of("/").Use(fn) }
+
+// To selects rooms of the main namespace for a broadcast.
+func (s *Server) To(rooms ...string) *BroadcastOperator { return s.Of("/").To(rooms...) }
+
+// In is the same as To.
+func (s *Server) In(rooms ...string) *BroadcastOperator { return s.Of("/").In(rooms...) }
+
+// Except excludes rooms of the main namespace from a broadcast.
+func (s *Server) Except(rooms ...string) *BroadcastOperator { return s.Of("/").Except(rooms...) }
+
+// Emit broadcasts an event to every socket of the main namespace.
+func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
+
+// Shutdown disconnects every socket with the reason "server shutting down",
+// closes the adapters and the Engine.IO sessions, and waits until their
+// goroutines have ended or ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	for _, nsp := range s.namespaces() {
+		for _, sock := range nsp.localSockets() {
+			sock.onClose(ReasonServerShuttingDown)
+		}
+		nsp.adapter.Close()
+	}
+	err := s.eio.Shutdown(ctx)
+	if werr := s.goroutines.Wait(ctx); err == nil {
+		err = werr
+	}
+	return err
+}
+
+// Close is Shutdown without a deadline.
+func (s *Server) Close() error { return s.Shutdown(context.Background()) }
+
+func (s *Server) onEngineConnection(conn *engineio.Session) {
+	newClient(s, conn)
+}
+
+// newID returns 20 URL-safe characters from 15 random bytes, like Node's base64id.
+func newID() string {
+	var b [15]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("socketio: crypto/rand failed: " + err.Error())
+	}
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }

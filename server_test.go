@@ -1,0 +1,386 @@
+package socketio_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	socketio "github.com/socketio-go/socketio"
+)
+
+// echoServer answers "echo" with "echo-back" and the same arguments, and
+// acknowledges "ack" with them.
+func echoServer(t *testing.T, opts *socketio.Options) (*socketio.Server, string) {
+	srv, url := newTestServer(t, opts)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("echo", func(e *socketio.Event) {
+			args := make([]any, e.Len())
+			for i, r := range e.Raw() {
+				args[i] = r
+			}
+			s.Emit("echo-back", args...)
+		})
+		s.On("ack", func(e *socketio.Event) {
+			v, _ := e.Values()
+			e.Ack(v...)
+		})
+	})
+	return srv, url
+}
+
+func TestConnectReply(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	auth := make(chan json.RawMessage, 1)
+	srv.OnConnection(func(s *socketio.Socket) { auth <- s.Handshake().Auth })
+
+	c := newPollClient(t, url)
+	reply := c.connect("/", "")
+	var body map[string]any
+	if !strings.HasPrefix(reply, "40") || json.Unmarshal([]byte(reply[2:]), &body) != nil {
+		t.Fatalf("reply %q", reply)
+	}
+	if len(body) != 1 || body["sid"] == c.sid || body["sid"] == "" {
+		t.Fatalf("CONNECT reply must carry only a fresh sid: %v (engine sid %s)", body, c.sid)
+	}
+	if got := string(waitFor(t, auth)); got != "{}" {
+		t.Fatalf("auth without payload = %s, want {}", got)
+	}
+
+	c2 := newPollClient(t, url)
+	c2.connect("/", `{"token":"abc"}`)
+	if got := string(waitFor(t, auth)); got != `{"token":"abc"}` {
+		t.Fatalf("auth = %s", got)
+	}
+}
+
+func TestUnknownNamespace(t *testing.T) {
+	_, url := newTestServer(t, nil)
+	c := newPollClient(t, url)
+	if got := c.connect("/nope", ""); got != `44/nope,{"message":"Invalid namespace"}` {
+		t.Fatalf("got %q", got)
+	}
+	// The connection stays usable.
+	if got := c.connect("/", ""); !strings.HasPrefix(got, "40{") {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestMiddlewareRefusal(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	srv.Use(func(s *socketio.Socket) error {
+		var auth struct{ Token string }
+		s.Handshake().BindAuth(&auth)
+		if auth.Token != "ok" {
+			return &socketio.ConnectError{Message: "not authorized", Data: map[string]any{"code": 42}}
+		}
+		return nil
+	})
+	admin := srv.Of("/admin")
+	admin.Use(func(s *socketio.Socket) error { return errors.New("admins only") })
+
+	c := newPollClient(t, url)
+	if got := c.connect("/", `{"token":"bad"}`); got != `44{"message":"not authorized","data":{"code":42}}` {
+		t.Fatalf("got %q", got)
+	}
+	if got := c.connect("/admin", ""); got != `44/admin,{"message":"admins only"}` {
+		t.Fatalf("got %q", got)
+	}
+	if got := c.connect("/", `{"token":"ok"}`); !strings.HasPrefix(got, "40{") {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestDynamicNamespaces(t *testing.T) {
+	srv, url := newTestServer(t, &socketio.Options{CleanupEmptyChildNamespaces: true})
+	parent := srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+	joined := make(chan string, 2)
+	parent.OnConnection(func(s *socketio.Socket) { joined <- s.Namespace().Name() })
+	srv.OfFunc(func(name string, auth json.RawMessage) bool { return name == "/fn" && string(auth) == `{"ok":true}` })
+
+	c := newPollClient(t, url)
+	if got := c.connect("/room-12", ""); !strings.HasPrefix(got, "40/room-12,{") {
+		t.Fatalf("got %q", got)
+	}
+	if got := waitFor(t, joined); got != "/room-12" {
+		t.Fatalf("joined %q", got)
+	}
+	if got := c.connect("/room-x", ""); !strings.HasPrefix(got, "44/room-x,") {
+		t.Fatalf("got %q", got)
+	}
+	if got := c.connect("/fn", `{"ok":false}`); !strings.HasPrefix(got, "44/fn,") {
+		t.Fatalf("got %q", got)
+	}
+	if got := c.connect("/fn", `{"ok":true}`); !strings.HasPrefix(got, "40/fn,") {
+		t.Fatalf("got %q", got)
+	}
+	if n := len(parent.Children()); n != 1 {
+		t.Fatalf("children = %d", n)
+	}
+	// Leaving the child removes it (CleanupEmptyChildNamespaces).
+	c.post("41/room-12,")
+	deadline := time.Now().Add(3 * time.Second)
+	for len(parent.Children()) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(parent.Children()); n != 0 {
+		t.Fatalf("children after leaving = %d", n)
+	}
+}
+
+func TestEchoAndAcks(t *testing.T) {
+	_, url := echoServer(t, nil)
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	c.post(`42["echo",1,"2",{"3":[true,null,1.5e3]},"ünïcødé 🎉"]`)
+	if got := c.next(); got != `42["echo-back",1,"2",{"3":[true,null,1.5e3]},"ünïcødé 🎉"]` {
+		t.Fatalf("got %q", got)
+	}
+	c.post(`4212["ack","x",2]`)
+	if got := c.next(); got != `4312["x",2]` {
+		t.Fatalf("got %q", got)
+	}
+	// Binary: attachments come back as attachments.
+	c.post(`451-7["ack",{"file":{"_placeholder":true,"num":0}}]`, "bAQID")
+	if got := c.next(); got != `461-7[{"file":{"_placeholder":true,"num":0}}]` {
+		t.Fatalf("got %q", got)
+	}
+	if got := c.next(); got != "bAQID" {
+		t.Fatalf("attachment %q", got)
+	}
+}
+
+func TestServerEmitWithAck(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	result := make(chan error, 2)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("go", func(e *socketio.Event) {
+			args, err := s.Timeout(2*time.Second).EmitWithAck(context.Background(), "question", 41)
+			var n int
+			if err == nil {
+				err = args.Decode(0, &n)
+			}
+			if err == nil && n != 42 {
+				err = errors.New("wrong answer")
+			}
+			result <- err
+			_, err = s.Timeout(50*time.Millisecond).EmitWithAck(context.Background(), "ignored")
+			result <- err
+		})
+	})
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	c.post(`42["go"]`)
+	q := c.next()
+	var id int
+	if _, err := fmtSscanf(q, `42%d["question",41]`, &id); err != nil {
+		t.Fatalf("question %q: %v", q, err)
+	}
+	c.post("43" + itoa(id) + "[42]")
+	if err := waitFor(t, result); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, result); !errors.Is(err, socketio.ErrTimeout) {
+		t.Fatalf("unanswered ack: %v", err)
+	}
+}
+
+func TestRoomsAndBroadcast(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	socks := make(chan *socketio.Socket, 3)
+	srv.OnConnection(func(s *socketio.Socket) { socks <- s })
+	a, b, c := newPollClient(t, url), newPollClient(t, url), newPollClient(t, url)
+	a.connect("/", "")
+	sa := waitFor(t, socks)
+	b.connect("/", "")
+	sb := waitFor(t, socks)
+	c.connect("/", "")
+	sc := waitFor(t, socks)
+	sa.Join("red", "blue")
+	sb.Join("red")
+	sc.Join("green")
+
+	if err := srv.To("red").Except("blue").Emit("hi", "red-not-blue"); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.next(); got != `42["hi","red-not-blue"]` {
+		t.Fatalf("b got %q", got)
+	}
+	sa.Broadcast().Emit("from-a")
+	if got := b.next(); got != `42["from-a"]` {
+		t.Fatalf("b got %q", got)
+	}
+	if got := c.next(); got != `42["from-a"]` {
+		t.Fatalf("c got %q", got)
+	}
+	srv.To("red", "green").Emit("multi")
+	for _, cl := range []*pollClient{a, b, c} {
+		if got := cl.next(); got != `42["multi"]` {
+			t.Fatalf("got %q", got)
+		}
+	}
+	rooms := sa.Rooms()
+	if len(rooms) != 3 {
+		t.Fatalf("rooms of a: %v", rooms)
+	}
+	remote, err := srv.Of("/").In("red").FetchSockets(context.Background())
+	if err != nil || len(remote) != 2 {
+		t.Fatalf("fetch: %v %d", err, len(remote))
+	}
+	srv.Of("/").In("green").SocketsJoin("red")
+	if remote, _ := srv.Of("/").In("red").FetchSockets(context.Background()); len(remote) != 3 {
+		t.Fatalf("after SocketsJoin: %d", len(remote))
+	}
+	_ = sc
+}
+
+func TestBroadcastWithAck(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	n := 0
+	connected := make(chan struct{}, 3)
+	srv.OnConnection(func(*socketio.Socket) { connected <- struct{}{} })
+	clients := []*pollClient{newPollClient(t, url), newPollClient(t, url), newPollClient(t, url)}
+	for _, c := range clients {
+		c.connect("/", "")
+		waitFor(t, connected)
+		n++
+	}
+	done := make(chan []socketio.Args, 1)
+	go func() {
+		res, err := srv.Of("/").Timeout(3*time.Second).EmitWithAck(context.Background(), "count")
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	for i, c := range clients {
+		p := c.next()
+		var id int
+		if _, err := fmtSscanf(p, `42%d["count"]`, &id); err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		c.post("43" + itoa(id) + "[" + itoa(i) + "]")
+	}
+	if res := waitFor(t, done); len(res) != n {
+		t.Fatalf("%d answers, want %d", len(res), n)
+	}
+}
+
+func TestDisconnectReasons(t *testing.T) {
+	srv, url := newTestServer(t, &socketio.Options{ConnectTimeout: 200 * time.Millisecond})
+	reasons := make(chan string, 4)
+	socks := make(chan *socketio.Socket, 4)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.OnDisconnect(func(r string) { reasons <- r })
+		socks <- s
+	})
+
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	c.post("41")
+	if got := waitFor(t, reasons); got != socketio.ReasonClientNamespaceDisconnect {
+		t.Fatalf("got %q", got)
+	}
+
+	c2 := newPollClient(t, url)
+	c2.connect("/", "")
+	waitFor(t, socks)
+	s := waitFor(t, socks)
+	s.Disconnect(false)
+	if got := c2.next(); got != "41" {
+		t.Fatalf("client got %q", got)
+	}
+	if got := waitFor(t, reasons); got != socketio.ReasonServerNamespaceDisconnect {
+		t.Fatalf("got %q", got)
+	}
+
+	c3 := newPollClient(t, url)
+	c3.connect("/", "")
+	waitFor(t, socks)
+	c3.post("1")
+	if got := waitFor(t, reasons); got != socketio.ReasonTransportClose {
+		t.Fatalf("got %q", got)
+	}
+
+	// No CONNECT within ConnectTimeout: the connection closes.
+	c4 := newPollClient(t, url)
+	if !c4.closed() {
+		t.Fatal("connection without namespace not closed")
+	}
+}
+
+func TestReservedEmit(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	got := make(chan error, 1)
+	srv.OnConnection(func(s *socketio.Socket) { got <- s.Emit("disconnect") })
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	if err := waitFor(t, got); !errors.Is(err, socketio.ErrReservedEvent) {
+		t.Fatalf("got %v", err)
+	}
+	if err := srv.Emit("connect"); !errors.Is(err, socketio.ErrReservedEvent) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestHandlersRunInOrder(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	got := make(chan int, 100)
+	srv.OnConnection(func(s *socketio.Socket) {
+		socketio.On(s, "n", func(s *socketio.Socket, n int) {
+			if n%10 == 0 {
+				time.Sleep(time.Millisecond) // a slow handler does not reorder the next ones
+			}
+			got <- n
+		})
+	})
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	var pkts []string
+	for i := 0; i < 100; i++ {
+		pkts = append(pkts, `42["n",`+itoa(i)+`]`)
+	}
+	c.post(pkts[:50]...)
+	c.post(pkts[50:]...)
+	for i := 0; i < 100; i++ {
+		if n := waitFor(t, got); n != i {
+			t.Fatalf("handler %d ran as #%d", n, i)
+		}
+	}
+}
+
+func TestTypedAck(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	type sum struct{ A, B int }
+	srv.OnConnection(func(s *socketio.Socket) {
+		socketio.OnWithAck(s, "sum", func(s *socketio.Socket, in sum) int { return in.A + in.B })
+	})
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	c.post(`423["sum",{"A":2,"B":40}]`)
+	if got := c.next(); got != `433[42]` {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestHandlerPanicClosesOnlyThatClient(t *testing.T) {
+	_, url := newTestServer(t, nil)
+	srv, url := echoServer(t, nil)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("boom", func(*socketio.Event) { panic("handler bug") })
+	})
+	bad, good := newPollClient(t, url), newPollClient(t, url)
+	bad.connect("/", "")
+	good.connect("/", "")
+	bad.post(`42["boom"]`)
+	if !bad.closed() {
+		t.Fatal("panicking client not closed")
+	}
+	good.post(`42["echo","still here"]`)
+	if got := good.next(); got != `42["echo-back","still here"]` {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -1,0 +1,742 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/socketio-go/socketio/engineio"
+	"github.com/socketio-go/socketio/parser"
+)
+
+// Disconnect reasons, with socket.io's strings.
+const (
+	ReasonTransportError            = engineio.ReasonTransportError
+	ReasonTransportClose            = engineio.ReasonTransportClose
+	ReasonForcedClose               = engineio.ReasonForcedClose
+	ReasonPingTimeout               = engineio.ReasonPingTimeout
+	ReasonParseError                = engineio.ReasonParseError
+	ReasonServerShuttingDown        = "server shutting down"
+	ReasonForcedServerClose         = "forced server close"
+	ReasonServerNamespaceDisconnect = "server namespace disconnect"
+	ReasonClientNamespaceDisconnect = "client namespace disconnect"
+)
+
+// recoverable lists the disconnect reasons after which a session is kept
+// for connection state recovery, as in socket.io.
+var recoverable = map[string]bool{
+	ReasonTransportError:     true,
+	ReasonTransportClose:     true,
+	ReasonForcedClose:        true,
+	ReasonPingTimeout:        true,
+	ReasonServerShuttingDown: true,
+	ReasonForcedServerClose:  true,
+}
+
+var reservedEvents = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true,
+	"disconnecting": true, "newListener": true, "removeListener": true,
+}
+
+// Handshake describes the connection of a socket, as socket.io's
+// socket.handshake does.
+type Handshake struct {
+	Headers http.Header
+	// Time is when the socket was created, in JavaScript's Date string form.
+	Time string
+	// Address is the client's IP address.
+	Address string
+	// XDomain reports whether the request had an Origin header.
+	XDomain bool
+	// Secure reports whether the connection used TLS.
+	Secure bool
+	// Issued is the creation time in milliseconds since the Unix epoch.
+	Issued int64
+	// URL is the request URL of the first request.
+	URL string
+	// Query is the query of the first request.
+	Query url.Values
+	// Auth is the payload of the client's CONNECT packet ({} when none).
+	Auth json.RawMessage
+}
+
+// BindAuth decodes the auth payload into v.
+func (h *Handshake) BindAuth(v any) error { return json.Unmarshal(h.Auth, v) }
+
+type listener struct {
+	fn   func(*Event)
+	once bool
+}
+
+type outListener struct {
+	fn func(event string, args Args)
+}
+
+// Socket is a client's connection to one namespace. It is safe for
+// concurrent use. Its event handlers run one at a time, in the order the
+// events arrived, on a goroutine of their own (never on the connection's
+// read path, so a handler may wait for an acknowledgement).
+type Socket struct {
+	id        string
+	pid       string
+	nsp       *Namespace
+	client    *client
+	handshake *Handshake
+	ctx       context.Context
+	cancel    context.CancelFunc
+	recovered bool
+
+	mu            sync.Mutex
+	connected     bool
+	data          any
+	handlers      map[string][]*listener
+	anyListeners  []*listener
+	outListeners  []*outListener
+	middlewares   []func(*Event) error
+	errorHandlers []func(error)
+	disconnecting []func(reason string)
+	disconnect    []func(reason string)
+	acks          map[uint64]func(Args)
+
+	qmu     sync.Mutex
+	queue   []func()
+	running bool
+}
+
+func newSocket(nsp *Namespace, c *client, auth json.RawMessage, sess *PersistedSession) *Socket {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Socket{nsp: nsp, client: c, ctx: ctx, cancel: cancel, handlers: map[string][]*listener{}}
+	if sess != nil {
+		s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
+	} else {
+		s.id = newID()
+		if nsp.srv.opts.ConnectionStateRecovery != nil {
+			s.pid = newID()
+		}
+	}
+	r := c.conn.Request()
+	now := time.Now()
+	addr := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	s.handshake = &Handshake{
+		Headers: r.Header,
+		Time:    now.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
+		Address: addr,
+		XDomain: r.Header.Get("Origin") != "",
+		Secure:  r.TLS != nil,
+		Issued:  now.UnixMilli(),
+		URL:     r.URL.RequestURI(),
+		Query:   r.URL.Query(),
+		Auth:    auth,
+	}
+	if sess != nil {
+		s.nsp.adapter.AddAll(s.id, sess.Rooms)
+		for _, mp := range sess.MissedPackets {
+			c.writePacket(mp, false)
+		}
+	}
+	return s
+}
+
+// ID returns the socket id (not the Engine.IO session id, which stays private).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the details of the socket's connection.
+func (s *Socket) Handshake() *Handshake { return s.handshake }
+
+// Conn returns the underlying Engine.IO session.
+func (s *Socket) Conn() *engineio.Session { return s.client.conn }
+
+// Context returns a context cancelled when the socket disconnects.
+func (s *Socket) Context() context.Context { return s.ctx }
+
+// Recovered reports whether the socket's state was restored by connection
+// state recovery.
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Data returns the application's data attached to the socket.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData attaches application data to the socket; it is kept across a
+// connection state recovery and visible to FetchSockets.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// On adds a handler for an event; off removes it.
+func (s *Socket) On(event string, fn func(*Event)) (off func()) {
+	return s.addListener(event, &listener{fn: fn})
+}
+
+// Once adds a handler called for the next occurrence of the event only.
+func (s *Socket) Once(event string, fn func(*Event)) (off func()) {
+	return s.addListener(event, &listener{fn: fn, once: true})
+}
+
+func (s *Socket) addListener(event string, l *listener) func() {
+	s.mu.Lock()
+	s.handlers[event] = append(s.handlers[event], l)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.handlers[event] = without(s.handlers[event], l)
+		s.mu.Unlock()
+	}
+}
+
+// Off removes every handler of the event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnAny adds a handler called for every event, before the event's own handlers.
+func (s *Socket) OnAny(fn func(*Event)) (off func()) {
+	l := &listener{fn: fn}
+	s.mu.Lock()
+	s.anyListeners = append(s.anyListeners, l)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.anyListeners = without(s.anyListeners, l)
+		s.mu.Unlock()
+	}
+}
+
+// PrependAny adds a catch-all handler that runs before the others.
+func (s *Socket) PrependAny(fn func(*Event)) (off func()) {
+	l := &listener{fn: fn}
+	s.mu.Lock()
+	s.anyListeners = append([]*listener{l}, s.anyListeners...)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.anyListeners = without(s.anyListeners, l)
+		s.mu.Unlock()
+	}
+}
+
+// OffAny removes every catch-all handler.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.anyListeners = nil
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing adds a handler called for every event sent to the client.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args Args)) (off func()) {
+	l := &outListener{fn: fn}
+	s.mu.Lock()
+	s.outListeners = append(s.outListeners, l)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.outListeners = without(s.outListeners, l)
+		s.mu.Unlock()
+	}
+}
+
+// PrependAnyOutgoing adds an outgoing catch-all handler that runs before the others.
+func (s *Socket) PrependAnyOutgoing(fn func(event string, args Args)) (off func()) {
+	l := &outListener{fn: fn}
+	s.mu.Lock()
+	s.outListeners = append([]*outListener{l}, s.outListeners...)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.outListeners = without(s.outListeners, l)
+		s.mu.Unlock()
+	}
+}
+
+// OffAnyOutgoing removes every outgoing catch-all handler.
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.outListeners = nil
+	s.mu.Unlock()
+}
+
+// Use adds a middleware run for every incoming event, after the catch-all
+// handlers and before the event's handlers. An error stops the event and
+// goes to the error handlers.
+func (s *Socket) Use(fn func(*Event) error) {
+	s.mu.Lock()
+	s.middlewares = append(s.middlewares, fn)
+	s.mu.Unlock()
+}
+
+// OnError adds a handler for errors: a socket middleware's error, an
+// argument that does not decode, a protocol violation by the client.
+func (s *Socket) OnError(fn func(error)) {
+	s.mu.Lock()
+	s.errorHandlers = append(s.errorHandlers, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting adds a handler called when the socket is about to
+// disconnect, while it is still in its rooms.
+func (s *Socket) OnDisconnecting(fn func(reason string)) {
+	s.mu.Lock()
+	s.disconnecting = append(s.disconnecting, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnect adds a handler called once the socket has disconnected, with
+// the reason (one of the Reason constants).
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.disconnect = append(s.disconnect, fn)
+	s.mu.Unlock()
+}
+
+func without[T comparable](list []T, v T) []T {
+	for i, x := range list {
+		if x == v {
+			out := make([]T, 0, len(list)-1)
+			out = append(out, list[:i]...)
+			return append(out, list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) {
+	if !s.Connected() {
+		return
+	}
+	s.nsp.adapter.AddAll(s.id, rooms)
+}
+
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
+	for _, r := range rooms {
+		s.nsp.adapter.Del(s.id, r)
+	}
+}
+
+// Rooms returns the rooms the socket is in, its own room (named after its id) included.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
+
+// Emit sends an event to the client.
+func (s *Socket) Emit(event string, args ...any) error { return s.emit(event, args, Flags{}) }
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx is done or the socket disconnects.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	return s.emitWithAck(ctx, event, args, Flags{})
+}
+
+// Timeout returns an emitter whose EmitWithAck gives up after d with ErrTimeout.
+func (s *Socket) Timeout(d time.Duration) *Emitter { return &Emitter{s: s, flags: Flags{Timeout: d}} }
+
+// Volatile returns an emitter whose events are dropped when the client is
+// not ready to receive them.
+func (s *Socket) Volatile() *Emitter { return &Emitter{s: s, flags: Flags{Volatile: true}} }
+
+// Compress returns an emitter with compression set as given.
+func (s *Socket) Compress(compress bool) *Emitter {
+	return &Emitter{s: s, flags: Flags{Compress: &compress}}
+}
+
+// Emitter sends events to one socket with flags (volatile, timeout, compress).
+type Emitter struct {
+	s     *Socket
+	flags Flags
+}
+
+// Timeout sets the acknowledgement timeout.
+func (e *Emitter) Timeout(d time.Duration) *Emitter {
+	f := e.flags
+	f.Timeout = d
+	return &Emitter{s: e.s, flags: f}
+}
+
+// Volatile marks the events as droppable.
+func (e *Emitter) Volatile() *Emitter {
+	f := e.flags
+	f.Volatile = true
+	return &Emitter{s: e.s, flags: f}
+}
+
+// Compress sets compression.
+func (e *Emitter) Compress(compress bool) *Emitter {
+	f := e.flags
+	f.Compress = &compress
+	return &Emitter{s: e.s, flags: f}
+}
+
+// Emit sends an event.
+func (e *Emitter) Emit(event string, args ...any) error { return e.s.emit(event, args, e.flags) }
+
+// EmitWithAck sends an event and waits for its acknowledgement.
+func (e *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	return e.s.emitWithAck(ctx, event, args, e.flags)
+}
+
+func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
+	if reservedEvents[event] {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	data, atts, err := parser.MarshalEvent(event, args)
+	if err != nil {
+		return nil, err
+	}
+	return &parser.Packet{Type: parser.Event, Namespace: s.nsp.name, Data: data, Attachments: atts}, nil
+}
+
+func (s *Socket) emit(event string, args []any, f Flags) error {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	if s.nsp.srv.opts.ConnectionStateRecovery != nil {
+		// Through the adapter, so that the packet gets an offset.
+		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []string{s.id}, Flags: f})
+	}
+	s.notifyOutgoing(p)
+	return s.client.writePacket(p, f.Volatile)
+}
+
+func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f Flags) (Args, error) {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return Args{}, err
+	}
+	if f.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.Timeout)
+		defer cancel()
+	}
+	id := s.nsp.ackID.Add(1) - 1
+	p.ID, p.HasID = id, true
+	ch := make(chan Args, 1)
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return Args{}, ErrDisconnected
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]func(Args))
+	}
+	s.acks[id] = func(a Args) { ch <- a }
+	s.mu.Unlock()
+	s.notifyOutgoing(p)
+	if err := s.client.writePacket(p, f.Volatile); err != nil {
+		s.dropAck(id)
+		return Args{}, err
+	}
+	select {
+	case a := <-ch:
+		return a, nil
+	case <-ctx.Done():
+		s.dropAck(id)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Args{}, ErrTimeout
+		}
+		return Args{}, ctx.Err()
+	case <-s.ctx.Done():
+		s.dropAck(id)
+		return Args{}, ErrDisconnected
+	}
+}
+
+func (s *Socket) dropAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// registerAck sets the callback of a broadcast's acknowledgement.
+func (s *Socket) registerAck(id uint64, fn func(Args)) {
+	s.mu.Lock()
+	if s.acks == nil {
+		s.acks = make(map[uint64]func(Args))
+	}
+	s.acks[id] = fn
+	s.mu.Unlock()
+}
+
+func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	s.mu.Lock()
+	ls := s.outListeners
+	s.mu.Unlock()
+	if len(ls) == 0 {
+		return
+	}
+	args, err := argsOf(p.Data, p.Attachments)
+	if err != nil || args.Len() == 0 {
+		return
+	}
+	var name string
+	_ = json.Unmarshal(args.raw[0], &name)
+	rest := Args{raw: args.raw[1:], attachments: args.attachments}
+	for _, l := range ls {
+		l.fn(name, rest)
+	}
+}
+
+func (s *Socket) sendAck(id uint64, args []any) error {
+	data, atts, err := parser.MarshalArgs(args)
+	if err != nil {
+		return err
+	}
+	return s.client.writePacket(&parser.Packet{
+		Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts,
+	}, false)
+}
+
+// To returns a broadcast operator for rooms, excluding this socket.
+func (s *Socket) To(rooms ...string) *BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is the same as To.
+func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) }
+
+// Except returns a broadcast operator excluding rooms and this socket.
+func (s *Socket) Except(rooms ...string) *BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Broadcast returns a broadcast operator reaching every socket of the
+// namespace but this one.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return &BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
+}
+
+// Disconnect disconnects the socket from its namespace ("server namespace
+// disconnect"). With close, the whole connection closes, with every
+// namespace on it.
+func (s *Socket) Disconnect(close bool) {
+	if !s.Connected() {
+		return
+	}
+	if close {
+		s.client.disconnectAll()
+		return
+	}
+	s.client.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+	s.onClose(ReasonServerNamespaceDisconnect)
+}
+
+func (s *Socket) onConnect() {
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	s.nsp.adapter.AddAll(s.id, []string{s.id})
+	var data []byte
+	if s.pid != "" {
+		data, _ = json.Marshal(struct {
+			SID string `json:"sid"`
+			PID string `json:"pid"`
+		}{s.id, s.pid})
+	} else {
+		data, _ = json.Marshal(struct {
+			SID string `json:"sid"`
+		}{s.id})
+	}
+	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
+}
+
+func (s *Socket) onPacket(p *parser.Packet) {
+	switch p.Type {
+	case parser.Event, parser.BinaryEvent:
+		args, err := argsOf(p.Data, p.Attachments)
+		if err != nil {
+			s.client.onError(fmt.Errorf("socketio: invalid event payload: %w", err))
+			return
+		}
+		if args.Len() == 0 {
+			return // an EVENT without payload names no event: nothing to run, as in socket.io
+		}
+		ev := &Event{socket: s, id: p.ID, hasAck: p.HasID}
+		first := args.raw[0]
+		if len(first) > 0 && first[0] == '"' {
+			if err := json.Unmarshal(first, &ev.Name); err != nil {
+				s.client.onError(err)
+				return
+			}
+		} else {
+			ev.Name = string(first)
+		}
+		ev.Args = Args{raw: args.raw[1:], attachments: args.attachments}
+		if !s.schedule(func() { s.dispatch(ev) }, false) {
+			s.nsp.srv.log.Warn("socketio: too many queued events, closing", "socket", s.id)
+			go s.client.close()
+		}
+	case parser.Ack, parser.BinaryAck:
+		s.mu.Lock()
+		fn := s.acks[p.ID]
+		delete(s.acks, p.ID)
+		s.mu.Unlock()
+		if fn == nil {
+			return // unknown or expired ack id
+		}
+		args, err := argsOf(p.Data, p.Attachments)
+		if err != nil {
+			s.client.onError(err)
+			return
+		}
+		fn(args)
+	case parser.Disconnect:
+		s.onClose(ReasonClientNamespaceDisconnect)
+	}
+}
+
+func (s *Socket) dispatch(ev *Event) {
+	if !s.Connected() {
+		return // received before the disconnection, handled after it: dropped, as in socket.io
+	}
+	s.mu.Lock()
+	anys := s.anyListeners
+	mws := s.middlewares
+	s.mu.Unlock()
+	for _, l := range anys {
+		l.fn(ev)
+	}
+	for _, mw := range mws {
+		if err := mw(ev); err != nil {
+			s.callErrorHandlers(err)
+			return
+		}
+	}
+	s.mu.Lock()
+	ls := s.handlers[ev.Name]
+	for _, l := range ls {
+		if l.once {
+			s.handlers[ev.Name] = without(s.handlers[ev.Name], l)
+		}
+	}
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.fn(ev)
+	}
+}
+
+func (s *Socket) emitError(err error) {
+	s.schedule(func() { s.callErrorHandlers(err) }, true)
+}
+
+func (s *Socket) callErrorHandlers(err error) {
+	s.mu.Lock()
+	hs := s.errorHandlers
+	s.mu.Unlock()
+	for _, h := range hs {
+		h(err)
+	}
+}
+
+// onClose disconnects the socket with a reason. The handlers run on the
+// socket's handler goroutine, after the events already running.
+func (s *Socket) onClose(reason string) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	s.mu.Unlock()
+	s.client.remove(s)
+	s.cancel()
+	s.schedule(func() {
+		s.mu.Lock()
+		before := s.disconnecting
+		s.mu.Unlock()
+		for _, h := range before {
+			h(reason)
+		}
+		if s.nsp.srv.opts.ConnectionStateRecovery != nil && recoverable[reason] && s.pid != "" {
+			s.nsp.adapter.PersistSession(&PersistedSession{
+				SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data(),
+			})
+		}
+		s.nsp.adapter.DelAll(s.id)
+		s.nsp.remove(s)
+		s.mu.Lock()
+		after := s.disconnect
+		s.mu.Unlock()
+		for _, h := range after {
+			h(reason)
+		}
+	}, true)
+}
+
+// schedule queues fn on the socket's handler goroutine, starting it if
+// needed. Without force it refuses when the queue is full.
+func (s *Socket) schedule(fn func(), force bool) bool {
+	srv := s.nsp.srv
+	s.qmu.Lock()
+	if !force && len(s.queue) >= srv.opts.MaxQueuedEvents {
+		s.qmu.Unlock()
+		return false
+	}
+	s.queue = append(s.queue, fn)
+	if !s.running {
+		s.running = true
+		srv.goroutines.Add()
+		go s.drain()
+	}
+	s.qmu.Unlock()
+	return true
+}
+
+func (s *Socket) drain() {
+	defer s.nsp.srv.goroutines.Done()
+	for {
+		s.qmu.Lock()
+		if len(s.queue) == 0 {
+			s.running = false
+			s.queue = nil
+			s.qmu.Unlock()
+			return
+		}
+		fn := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		s.qmu.Unlock()
+		s.run(fn)
+	}
+}
+
+// run calls a handler, turning a panic into a closed connection: a handler
+// bug must not take the server down.
+func (s *Socket) run(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.nsp.srv.log.Error("socketio: handler panicked", "socket", s.id, "nsp", s.nsp.name, "panic", r)
+			go s.client.close()
+		}
+	}()
+	fn()
+}
+
+// String returns a description for logs.
+func (s *Socket) String() string {
+	return "socket " + s.id + " on " + s.nsp.name + " (" + strings.TrimSpace(s.handshake.Address) + ")"
+}
