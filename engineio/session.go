@@ -284,7 +284,9 @@ func (s *Session) onPong() {
 	if s.pongTimer != nil {
 		s.pongTimer.Stop()
 	}
-	s.pingTimer.Reset(s.srv.opts.PingInterval)
+	if s.pingTimer != nil { // nil while OnConnection runs
+		s.pingTimer.Reset(s.srv.opts.PingInterval)
+	}
 }
 
 var errHeartbeatDirection = errors.New("engineio: invalid heartbeat direction (ping from a v4 client)")
