@@ -95,6 +95,7 @@ type Socket struct {
 
 	mu            sync.Mutex
 	connected     bool
+	closing       bool // disconnect under way: new events are dropped
 	data          any
 	handlers      map[string][]*listener
 	anyListeners  []*listener
@@ -171,6 +172,13 @@ func (s *Socket) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.connected
+}
+
+// active reports whether the socket is connected and not disconnecting.
+func (s *Socket) active() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected && !s.closing
 }
 
 // Data returns the application's data attached to the socket.
@@ -534,7 +542,7 @@ func (s *Socket) Broadcast() *BroadcastOperator {
 // disconnect"). With close, the whole connection closes, with every
 // namespace on it.
 func (s *Socket) Disconnect(close bool) {
-	if !s.Connected() {
+	if !s.active() {
 		return
 	}
 	if close {
@@ -610,7 +618,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 }
 
 func (s *Socket) dispatch(ev *Event) {
-	if !s.Connected() {
+	if !s.active() {
 		return // received before the disconnection, handled after it: dropped, as in socket.io
 	}
 	s.mu.Lock()
@@ -653,24 +661,30 @@ func (s *Socket) callErrorHandlers(err error) {
 }
 
 // onClose disconnects the socket with a reason. The handlers run on the
-// socket's handler goroutine, after the events already running.
+// socket's handler goroutine, after the event already running; events still
+// queued are dropped.
 func (s *Socket) onClose(reason string) {
 	s.mu.Lock()
-	if !s.connected {
+	if !s.connected || s.closing {
 		s.mu.Unlock()
 		return
 	}
-	s.connected = false
+	s.closing = true
 	s.mu.Unlock()
 	s.client.remove(s)
 	s.cancel()
 	s.schedule(func() {
+		// As in socket.io, "disconnecting" handlers still see the socket
+		// connected and in its rooms.
 		s.mu.Lock()
 		before := s.disconnecting
 		s.mu.Unlock()
 		for _, h := range before {
 			h(reason)
 		}
+		s.mu.Lock()
+		s.connected = false
+		s.mu.Unlock()
 		if s.nsp.srv.opts.ConnectionStateRecovery != nil && recoverable[reason] && s.pid != "" {
 			s.nsp.adapter.PersistSession(&PersistedSession{
 				SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data(),

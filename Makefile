@@ -1,0 +1,48 @@
+# The two entry points of README.md: `make demo` and `make test`.
+# Both install what they need (Node packages through npm ci) on a fresh machine
+# that has Go and Node.
+
+GO ?= go
+
+.PHONY: demo test vet fuzz-smoke conformance
+
+CHAT := examples/chat
+
+# The main job: the chat demo (see README.md), on http://127.0.0.1:3000.
+demo: $(CHAT)/node_modules/.package-lock.json
+	$(GO) run ./$(CHAT)
+
+# npm ci runs only when node_modules is missing or older than the lockfile
+# (npm writes node_modules/.package-lock.json; touch dates it after the install).
+$(CHAT)/node_modules/.package-lock.json: $(CHAT)/package-lock.json
+	npm ci --prefix $(CHAT)
+	@touch $@
+
+$(CHAT)/e2e/node_modules/.package-lock.json: $(CHAT)/e2e/package-lock.json
+	npm ci --prefix $(CHAT)/e2e
+	@touch $@
+
+# The official socket.io-client for the interop tests (interop_*_test.go).
+interop/node/node_modules/.package-lock.json: interop/node/package-lock.json
+	npm ci --prefix interop/node
+	@touch $@
+
+# Every test: vet, the race-enabled test suite (with the chat's browser test
+# and the interop tests, which need the npm packages below and
+# /usr/bin/chromium), and a short run of every fuzzer.
+test: vet $(CHAT)/node_modules/.package-lock.json $(CHAT)/e2e/node_modules/.package-lock.json \
+	interop/node/node_modules/.package-lock.json
+	$(GO) test -race -count=1 ./...
+	./scripts/fuzz-smoke.sh
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz-smoke:
+	./scripts/fuzz-smoke.sh
+
+# The official conformance suites (needs MIRROR, a git copy of socketio/socket.io).
+conformance:
+	../shared/tools/official-suite.sh eio-v4
