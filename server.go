@@ -24,8 +24,6 @@ var (
 	ErrDisconnected = errors.New("socketio: socket disconnected")
 	// ErrTimeout is returned when acknowledgements did not all arrive in time.
 	ErrTimeout = errors.New("socketio: operation has timed out")
-	// ErrNoAck is returned by EmitWithAck when neither a deadline nor a timeout bounds the wait.
-	ErrNoAck = errors.New("socketio: EmitWithAck needs a context deadline or a Timeout")
 )
 
 // ConnectError refuses a connection to a namespace from a middleware. The
