@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/socketio-go/socketio/internal/gotrack"
 	"github.com/socketio-go/socketio/internal/websocket"
 )
 
@@ -67,7 +68,7 @@ type Server struct {
 	sessions map[string]*Session
 	closed   bool
 
-	goroutines tracker
+	goroutines gotrack.Tracker
 	log        *slog.Logger
 }
 
@@ -236,7 +237,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		return
 	}
 	s.sessions[id] = sess
-	s.goroutines.add() // the session itself, released when it closes
+	s.goroutines.Add() // the session itself, released when it closes
 	s.mu.Unlock()
 	s.log.Debug("engineio: session opened", "sid", id, "transport", transport)
 
@@ -262,7 +263,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		}
 		sess.ws = ws
 		sess.kickLocked()
-		s.goroutines.add()
+		s.goroutines.Add()
 		sess.mu.Unlock()
 		go sess.readLoop(ws)
 		return
@@ -349,7 +350,7 @@ func (s *Server) Close() error {
 	for _, sess := range s.markClosed() {
 		sess.closeWith(ReasonForcedClose, nil)
 	}
-	s.goroutines.wait(context.Background())
+	s.goroutines.Wait(context.Background())
 	return nil
 }
 
@@ -369,11 +370,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			sess.Close()
 		}
 	}
-	if err := s.goroutines.wait(ctx); err != nil {
+	if err := s.goroutines.Wait(ctx); err != nil {
 		for _, sess := range sessions {
 			sess.closeWith(ReasonForcedClose, nil)
 		}
-		s.goroutines.wait(context.Background())
+		s.goroutines.Wait(context.Background())
 		return err
 	}
 	return nil
@@ -418,48 +419,6 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
-}
-
-// tracker counts running goroutines so that Shutdown can wait for them.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{}
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	t.n--
-	if t.n == 0 && t.zero != nil {
-		close(t.zero)
-		t.zero = nil
-	}
-	t.mu.Unlock()
-}
-
-func (t *tracker) wait(ctx context.Context) error {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.mu.Unlock()
-		return nil
-	}
-	if t.zero == nil {
-		t.zero = make(chan struct{})
-	}
-	ch := t.zero
-	t.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 type discardHandler struct{}

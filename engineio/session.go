@@ -224,7 +224,7 @@ func (s *Session) kickLocked() {
 	if s.transport == TransportWebSocket {
 		if !s.writing && s.ws != nil {
 			s.writing = true
-			s.srv.goroutines.add()
+			s.srv.goroutines.Add()
 			go s.writeLoop()
 		}
 		return
@@ -339,7 +339,7 @@ func (s *Session) Close() error {
 		// handshake starts the writer itself.
 		if !s.writing && s.ws != nil {
 			s.writing = true
-			s.srv.goroutines.add()
+			s.srv.goroutines.Add()
 			go s.writeLoop()
 		}
 		s.mu.Unlock()
@@ -395,7 +395,7 @@ func (s *Session) closeWith(reason string, cause error) {
 	if s.onClose != nil {
 		s.onClose(reason, cause)
 	}
-	s.srv.goroutines.done()
+	s.srv.goroutines.Done()
 }
 
 // Writable reports whether a message sent now would leave at once: a poll is

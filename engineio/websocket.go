@@ -14,7 +14,7 @@ var errUpgradeRefused = errors.New("engineio: upgrade refused")
 
 // readLoop reads the session's WebSocket until it fails or the session closes.
 func (s *Session) readLoop(ws wsConn) {
-	defer s.srv.goroutines.done()
+	defer s.srv.goroutines.Done()
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
@@ -69,7 +69,7 @@ func wsCloseReason(err error) string {
 // exits when the queue is empty. On a closing session it then writes the close
 // frame and finishes the close.
 func (s *Session) writeLoop() {
-	defer s.srv.goroutines.done()
+	defer s.srv.goroutines.Done()
 	var scratch []byte
 	for {
 		s.mu.Lock()
@@ -164,13 +164,13 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	s.probeWS = conn
-	srv.goroutines.add()
+	srv.goroutines.Add()
 	s.mu.Unlock()
 	go s.probeLoop(conn)
 }
 
 func (s *Session) probeLoop(conn wsConn) {
-	defer s.srv.goroutines.done()
+	defer s.srv.goroutines.Done()
 	timer := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { conn.CloseNow() })
 	abort := func() {
 		timer.Stop()
@@ -223,7 +223,7 @@ func (s *Session) probeLoop(conn wsConn) {
 			if s.onUpgrade != nil {
 				s.onUpgrade(TransportWebSocket)
 			}
-			s.srv.goroutines.add() // handed over to readLoop
+			s.srv.goroutines.Add() // handed over to readLoop
 			s.readLoop(conn)
 			return
 		default:
