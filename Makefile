@@ -27,11 +27,16 @@ interop/node/node_modules/.package-lock.json: interop/node/package-lock.json
 	npm ci --prefix interop/node
 	@touch $@
 
+# The official socket.io server for the Go client's interop tests (client/interop_test.go).
+interop/node-server/node_modules/.package-lock.json: interop/node-server/package-lock.json
+	npm ci --prefix interop/node-server
+	@touch $@
+
 # Every test: vet, the race-enabled test suite (with the chat's browser test
 # and the interop tests, which need the npm packages below and
 # /usr/bin/chromium), and a short run of every fuzzer.
 test: vet $(CHAT)/node_modules/.package-lock.json $(CHAT)/e2e/node_modules/.package-lock.json \
-	interop/node/node_modules/.package-lock.json
+	interop/node/node_modules/.package-lock.json interop/node-server/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
 	./scripts/fuzz-smoke.sh
 

@@ -16,5 +16,8 @@
 // WritePrepared, Flush, Close, CloseNow and the deadline setters are safe to
 // call concurrently with each other and with ReadMessage.
 //
+// Dial is the client side, used by the Go Socket.IO client: the same Conn,
+// in a client mode that masks what it sends and expects unmasked frames.
+//
 // Only the standard library is used.
 package websocket

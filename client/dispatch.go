@@ -1,0 +1,158 @@
+package client
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// dispatcher runs the user's handlers one at a time, in the order they were
+// queued, on a goroutine that exists only while there is work. The
+// connection's reader only queues: a handler may block (for example on
+// EmitWithAck) without stopping the delivery of acknowledgements.
+type dispatcher struct {
+	mu      sync.Mutex
+	queue   []func()
+	running bool
+	idle    chan struct{} // closed when the queue drains; replaced when work arrives
+	goid    atomic.Uint64 // id of the running goroutine, 0 when none
+	onPanic func(any)
+}
+
+func newDispatcher(onPanic func(any)) *dispatcher {
+	d := &dispatcher{idle: make(chan struct{}), onPanic: onPanic}
+	close(d.idle)
+	return d
+}
+
+func (d *dispatcher) push(fn func()) {
+	d.mu.Lock()
+	d.queue = append(d.queue, fn)
+	if !d.running {
+		d.running = true
+		d.idle = make(chan struct{})
+		go d.run()
+	}
+	d.mu.Unlock()
+}
+
+func (d *dispatcher) run() {
+	d.goid.Store(goid())
+	for {
+		d.mu.Lock()
+		if len(d.queue) == 0 {
+			d.running = false
+			d.goid.Store(0)
+			close(d.idle)
+			d.mu.Unlock()
+			return
+		}
+		fn := d.queue[0]
+		d.queue[0] = nil
+		d.queue = d.queue[1:]
+		d.mu.Unlock()
+		d.call(fn)
+	}
+}
+
+func (d *dispatcher) call(fn func()) {
+	defer func() {
+		if r := recover(); r != nil && d.onPanic != nil {
+			d.onPanic(r)
+		}
+	}()
+	fn()
+}
+
+// wait returns once the queue is drained, unless called from a handler
+// (which would wait for itself), or after the timeout.
+func (d *dispatcher) wait(timeout time.Duration) {
+	if g := d.goid.Load(); g != 0 && g == goid() {
+		return
+	}
+	d.mu.Lock()
+	idle := d.idle
+	d.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
+}
+
+// goid returns the current goroutine's id. It is used only to let Close,
+// called from a handler, skip waiting for the handler queue.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	n, _ := strconv.ParseUint(string(b), 10, 64)
+	return n
+}
+
+// handlers is a list of callbacks that can each be removed.
+type handlers[F any] struct {
+	mu   sync.Mutex
+	list []*F
+}
+
+func (h *handlers[F]) add(fn F) (off func()) {
+	p := &fn
+	h.mu.Lock()
+	h.list = append(h.list, p)
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for i, q := range h.list {
+			if q == p {
+				h.list = append(h.list[:i:i], h.list[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+func (h *handlers[F]) snapshot() []F {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]F, len(h.list))
+	for i, p := range h.list {
+		out[i] = *p
+	}
+	return out
+}
+
+// backoff is socket.io-client's backo2: min * 2^attempts, randomised by
+// ±jitter, capped at max.
+type backoff struct {
+	min, max time.Duration
+	jitter   float64
+	attempts int
+}
+
+func (b *backoff) duration() time.Duration {
+	ms := float64(b.min.Milliseconds()) * float64(uint64(1)<<min(b.attempts, 62))
+	b.attempts++
+	if b.jitter > 0 {
+		r := rand.Float64()
+		deviation := float64(int64(r * b.jitter * ms))
+		if int64(r*10)&1 == 0 {
+			ms -= deviation
+		} else {
+			ms += deviation
+		}
+	}
+	ms = min(ms, float64(b.max.Milliseconds()))
+	return time.Duration(ms) * time.Millisecond
+}
+
+func (b *backoff) reset() { b.attempts = 0 }
