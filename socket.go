@@ -501,13 +501,13 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	if len(ls) == 0 {
 		return
 	}
-	args, err := argsOf(p.Data, p.Attachments)
+	args, err := parser.NewArgs(p.Data, p.Attachments)
 	if err != nil || args.Len() == 0 {
 		return
 	}
 	var name string
-	_ = json.Unmarshal(args.raw[0], &name)
-	rest := Args{raw: args.raw[1:], attachments: args.attachments}
+	_ = json.Unmarshal(args.Raw()[0], &name)
+	rest := args.From(1)
 	for _, l := range ls {
 		l.fn(name, rest)
 	}
@@ -575,7 +575,7 @@ func (s *Socket) onConnect() {
 func (s *Socket) onPacket(p *parser.Packet) {
 	switch p.Type {
 	case parser.Event, parser.BinaryEvent:
-		args, err := argsOf(p.Data, p.Attachments)
+		args, err := parser.NewArgs(p.Data, p.Attachments)
 		if err != nil {
 			s.client.onError(fmt.Errorf("socketio: invalid event payload: %w", err))
 			return
@@ -584,7 +584,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 			return // an EVENT without payload names no event: nothing to run, as in socket.io
 		}
 		ev := &Event{socket: s, id: p.ID, hasAck: p.HasID}
-		first := args.raw[0]
+		first := args.Raw()[0]
 		if len(first) > 0 && first[0] == '"' {
 			if err := json.Unmarshal(first, &ev.Name); err != nil {
 				s.client.onError(err)
@@ -593,7 +593,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		} else {
 			ev.Name = string(first)
 		}
-		ev.Args = Args{raw: args.raw[1:], attachments: args.attachments}
+		ev.Args = args.From(1)
 		if !s.schedule(func() { s.dispatch(ev) }, false) {
 			s.nsp.srv.log.Warn("socketio: too many queued events, closing", "socket", s.id)
 			go s.client.close()
@@ -606,7 +606,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		if fn == nil {
 			return // unknown or expired ack id
 		}
-		args, err := argsOf(p.Data, p.Attachments)
+		args, err := parser.NewArgs(p.Data, p.Attachments)
 		if err != nil {
 			s.client.onError(err)
 			return

@@ -389,12 +389,12 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	if len(fns) == 0 {
 		return
 	}
-	raw, err := parser.SplitArray(p.Data)
-	if err != nil || len(raw) == 0 {
+	all, err := parser.NewArgs(p.Data, p.Attachments)
+	if err != nil || all.Len() == 0 {
 		return
 	}
-	name := eventName(raw[0])
-	args := Args{raw: raw[1:], attachments: p.Attachments}
+	name := eventName(all.Raw()[0])
+	args := all.From(1)
 	for _, fn := range fns {
 		s.m.emit(func() { fn(name, args) })
 	}
@@ -660,13 +660,13 @@ func eventName(raw json.RawMessage) string {
 }
 
 func (s *Socket) onEvent(p *parser.Packet) {
-	raw, err := parser.SplitArray(p.Data)
-	if err != nil || len(raw) == 0 {
+	all, err := parser.NewArgs(p.Data, p.Attachments)
+	if err != nil || all.Len() == 0 {
 		return // the decoder has already checked the payload
 	}
 	ev := &Event{
-		Name:   eventName(raw[0]),
-		Args:   Args{raw: raw[1:], attachments: p.Attachments},
+		Name:   eventName(all.Raw()[0]),
+		Args:   all.From(1),
 		socket: s, id: p.ID, hasAck: p.HasID,
 	}
 	s.mu.Lock()
@@ -681,9 +681,9 @@ func (s *Socket) onEvent(p *parser.Packet) {
 // deliverLocked queues an event for its handlers and, with connection
 // state recovery, records its offset (the last argument, a string).
 func (s *Socket) deliverLocked(ev *Event) {
-	if s.pid != "" && !ev.hasAck && len(ev.raw) > 0 {
+	if s.pid != "" && !ev.hasAck && ev.Len() > 0 {
 		var off string
-		if json.Unmarshal(ev.raw[len(ev.raw)-1], &off) == nil {
+		if json.Unmarshal(ev.Raw()[ev.Len()-1], &off) == nil {
 			s.offset, s.hasOffset = off, true
 		}
 	}
@@ -723,7 +723,7 @@ func (s *Socket) onAck(p *parser.Packet) {
 	if a.timer != nil {
 		a.timer.Stop()
 	}
-	args, err := argsOf(p.Data, p.Attachments)
+	args, err := parser.NewArgs(p.Data, p.Attachments)
 	if err != nil {
 		a.fn(Args{}, err)
 		return
