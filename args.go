@@ -8,66 +8,14 @@ import (
 )
 
 // Args are the arguments of an event or an acknowledgement, kept as raw
-// JSON (with their binary attachments) until decoded.
-type Args struct {
-	raw         []json.RawMessage
-	attachments [][]byte
-}
+// JSON (with their binary attachments) until decoded: see parser.Args.
+type Args = parser.Args
 
-// Len returns the number of arguments.
-func (a Args) Len() int { return len(a.raw) }
-
-// Raw returns the raw JSON of the arguments. Binary values still appear as
-// {"_placeholder":true,"num":N} objects; Decode resolves them.
-func (a Args) Raw() []json.RawMessage { return a.raw }
-
-// Attachments returns the binary attachments of the arguments.
-func (a Args) Attachments() [][]byte { return a.attachments }
-
-// Decode decodes argument i into v (a pointer). Binary arguments decode
-// into []byte, including inside structs, maps and slices.
-func (a Args) Decode(i int, v any) error {
-	if i < 0 || i >= len(a.raw) {
-		return fmt.Errorf("socketio: argument %d of %d missing", i, len(a.raw))
-	}
-	return parser.Unmarshal(a.raw[i], a.attachments, v)
-}
-
-// Bind decodes the arguments, in order, into the given pointers. Missing
-// arguments leave their targets untouched; a nil target skips an argument.
-func (a Args) Bind(vs ...any) error {
-	for i, v := range vs {
-		if v == nil || i >= len(a.raw) {
-			continue
-		}
-		if err := a.Decode(i, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Values decodes every argument into Go values (as encoding/json does into
-// interface{}, with []byte for binary values).
-func (a Args) Values() ([]any, error) {
-	out := make([]any, len(a.raw))
-	for i := range a.raw {
-		if err := a.Decode(i, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func argsOf(data json.RawMessage, attachments [][]byte) (Args, error) {
-	if len(data) == 0 {
-		return Args{}, nil
-	}
-	raw, err := parser.SplitArray(data)
-	if err != nil {
-		return Args{}, err
-	}
-	return Args{raw: raw, attachments: attachments}, nil
+// NewArgs returns the arguments held by data, a JSON array in which binary
+// values are {"_placeholder":true,"num":N} objects indexing attachments.
+// Cluster adapters use it for what other servers send.
+func NewArgs(data json.RawMessage, attachments [][]byte) (Args, error) {
+	return parser.NewArgs(data, attachments)
 }
 
 // Event is an event received from a client.
