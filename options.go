@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/socketio-go/socketio/engineio"
+	"github.com/socketio-go/socketio/internal/nolog"
 	"github.com/socketio-go/socketio/parser"
 )
 
@@ -98,7 +99,7 @@ func (o *Options) resolve() (Options, error) {
 		r.MaxQueuedEvents = DefaultMaxQueuedEvents
 	}
 	if r.Logger == nil {
-		r.Logger = slog.New(discardHandler{})
+		r.Logger = nolog.New()
 	}
 	if r.Engine.Logger == nil {
 		r.Engine.Logger = r.Logger

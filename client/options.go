@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/socketio-go/socketio/internal/nolog"
 )
 
 // Options configures a Manager (and the Engine.IO connection under it). A
@@ -194,7 +196,7 @@ func resolveOptions(rawURL string, o *Options) (*resolved, error) {
 		r.MaxMessageSize = DefaultMaxMessageSize
 	}
 	if r.Logger == nil {
-		r.Logger = slog.New(discardHandler{})
+		r.Logger = nolog.New()
 	}
 	dial := r.DialContext
 	if dial == nil {
@@ -233,10 +235,3 @@ func resolveOptions(rawURL string, o *Options) (*resolved, error) {
 	}
 	return r, nil
 }
-
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/socketio-go/socketio/internal/nolog"
 )
 
 // Transport names, as used in the "transport" query parameter.
@@ -211,7 +213,7 @@ func (o *Options) resolve() (Options, error) {
 		r.Cookie = &c
 	}
 	if r.Logger == nil {
-		r.Logger = slog.New(discardHandler{})
+		r.Logger = nolog.New()
 	}
 	return r, nil
 }
