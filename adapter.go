@@ -259,14 +259,14 @@ func (a *InMemoryAdapter) targets(opts BroadcastOptions) *[]*Socket {
 }
 
 // prepare encodes p once for every recipient.
-func (a *InMemoryAdapter) prepare(p *parser.Packet) ([]*engineio.PreparedMessage, error) {
+func (a *InMemoryAdapter) prepare(p *parser.Packet, f Flags) ([]*engineio.PreparedMessage, error) {
 	msgs, err := a.nsp.srv.opts.Parser.NewEncoder().Encode(p)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*engineio.PreparedMessage, len(msgs))
 	for i, m := range msgs {
-		out[i] = engineio.NewPreparedMessage(engineio.Message{Data: m, Binary: i > 0})
+		out[i] = engineio.NewPreparedMessage(engineio.Message{Data: m, Binary: i > 0, NoCompress: f.noCompress()})
 	}
 	return out, nil
 }
@@ -277,7 +277,7 @@ func (a *InMemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) err
 	if a.recovery != nil && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile {
 		p = a.store(p, opts)
 	}
-	pms, err := a.prepare(p)
+	pms, err := a.prepare(p, opts.Flags)
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func (a *InMemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) err
 
 // BroadcastWithAck implements Adapter.
 func (a *InMemoryAdapter) BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, clientCount func(int), ack func(Args)) error {
-	pms, err := a.prepare(p)
+	pms, err := a.prepare(p, opts.Flags)
 	if err != nil {
 		return err
 	}

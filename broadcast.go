@@ -21,6 +21,8 @@ type Flags struct {
 	Timeout time.Duration
 }
 
+func (f Flags) noCompress() bool { return f.Compress != nil && !*f.Compress }
+
 // BroadcastOptions select the sockets of a broadcast: those in any of Rooms
 // (every socket when Rooms is empty) and in none of Except.
 type BroadcastOptions struct {

@@ -81,7 +81,7 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		c.writePacket(&parser.Packet{
 			Type: parser.ConnectError, Namespace: name,
 			Data: json.RawMessage(`{"message":"Invalid namespace"}`),
-		}, false)
+		}, Flags{})
 		return
 	}
 	nsp.add(c, auth)
@@ -172,20 +172,21 @@ func (c *client) socketList() []*Socket {
 }
 
 // writePacket encodes p and queues it on the connection.
-func (c *client) writePacket(p *parser.Packet, volatile bool) error {
+func (c *client) writePacket(p *parser.Packet, f Flags) error {
 	msgs, err := c.srv.opts.Parser.NewEncoder().Encode(p)
 	if err != nil {
 		return err
 	}
-	if volatile && !c.conn.Writable() {
+	if f.Volatile && !c.conn.Writable() {
 		return nil
 	}
+	noCompress := f.noCompress()
 	if len(msgs) == 1 {
-		return c.conn.Send(engineio.Message{Data: msgs[0]})
+		return c.conn.Send(engineio.Message{Data: msgs[0], NoCompress: noCompress})
 	}
 	out := make([]engineio.Message, len(msgs))
 	for i, m := range msgs {
-		out[i] = engineio.Message{Data: m, Binary: i > 0}
+		out[i] = engineio.Message{Data: m, Binary: i > 0, NoCompress: noCompress}
 	}
 	return c.conn.Send(out...)
 }

@@ -48,6 +48,11 @@ func (n *Namespace) Server() *Server { return n.srv }
 // Adapter returns the namespace's adapter.
 func (n *Namespace) Adapter() Adapter { return n.adapter }
 
+// NextAckID reserves an acknowledgement id of the namespace. Cluster
+// adapters use it for broadcasts with acknowledgements started on other
+// servers, whose ids must not collide with this server's.
+func (n *Namespace) NextAckID() uint64 { return n.ackID.Add(1) - 1 }
+
 // Use adds a middleware, run in the order added.
 func (n *Namespace) Use(fn Middleware) {
 	n.mu.Lock()
@@ -178,7 +183,7 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 					Message string `json:"message"`
 				}{ce.Message})
 			}
-			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data}, false)
+			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data}, Flags{})
 			return
 		}
 	}

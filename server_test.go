@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -382,5 +384,39 @@ func TestHandlerPanicClosesOnlyThatClient(t *testing.T) {
 	good.post(`42["echo","still here"]`)
 	if got := good.next(); got != `42["echo-back","still here"]` {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestCompressFlag(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	socks := make(chan *socketio.Socket, 1)
+	srv.OnConnection(func(s *socketio.Socket) { socks <- s })
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	s := waitFor(t, socks)
+	big := strings.Repeat("squeeze me ", 200)
+
+	encoding := func() string {
+		req, _ := http.NewRequest(http.MethodGet, c.url, nil)
+		req.Header.Set("Accept-Encoding", "gzip") // set by hand: no transparent decompression
+		res, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.Header.Get("Content-Encoding")
+	}
+	s.Compress(false).Emit("big", big)
+	if got := encoding(); got != "" {
+		t.Fatalf("Compress(false) emit sent with Content-Encoding %q", got)
+	}
+	srv.Of("/").Compress(false).Emit("big", big)
+	if got := encoding(); got != "" {
+		t.Fatalf("Compress(false) broadcast sent with Content-Encoding %q", got)
+	}
+	srv.Emit("big", big)
+	if got := encoding(); got != "gzip" {
+		t.Fatalf("default broadcast sent with Content-Encoding %q", got)
 	}
 }

@@ -142,7 +142,7 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage, sess *PersistedS
 	if sess != nil {
 		s.nsp.adapter.AddAll(s.id, sess.Rooms)
 		for _, mp := range sess.MissedPackets {
-			c.writePacket(mp, false)
+			c.writePacket(mp, Flags{})
 		}
 	}
 	return s
@@ -432,7 +432,7 @@ func (s *Socket) emit(event string, args []any, f Flags) error {
 		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []string{s.id}, Flags: f})
 	}
 	s.notifyOutgoing(p)
-	return s.client.writePacket(p, f.Volatile)
+	return s.client.writePacket(p, f)
 }
 
 func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f Flags) (Args, error) {
@@ -459,7 +459,7 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f Fl
 	s.acks[id] = func(a Args) { ch <- a }
 	s.mu.Unlock()
 	s.notifyOutgoing(p)
-	if err := s.client.writePacket(p, f.Volatile); err != nil {
+	if err := s.client.writePacket(p, f); err != nil {
 		s.dropAck(id)
 		return Args{}, err
 	}
@@ -520,7 +520,7 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	}
 	return s.client.writePacket(&parser.Packet{
 		Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts,
-	}, false)
+	}, Flags{})
 }
 
 // To returns a broadcast operator for rooms, excluding this socket.
@@ -549,7 +549,7 @@ func (s *Socket) Disconnect(close bool) {
 		s.client.disconnectAll()
 		return
 	}
-	s.client.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+	s.client.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, Flags{})
 	s.onClose(ReasonServerNamespaceDisconnect)
 }
 
@@ -569,7 +569,7 @@ func (s *Socket) onConnect() {
 			SID string `json:"sid"`
 		}{s.id})
 	}
-	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
+	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, Flags{})
 }
 
 func (s *Socket) onPacket(p *parser.Packet) {

@@ -96,8 +96,13 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		buf = append(buf, tail)
 	}
+	// As Node: compressed unless every message asked not to be.
+	compress := len(batch) == 0
+	for i := range batch {
+		compress = compress || batch[i].compressible()
+	}
 	clear(batch)
-	writePollResponse(w, r, buf, s.srv)
+	writePollResponse(w, r, buf, s.srv, compress)
 	putBuf(buf)
 
 	s.mu.Lock()
@@ -230,11 +235,11 @@ func putBuf(b []byte) {
 
 // writePollResponse writes a polling payload, compressed when it is large
 // enough and the client accepts gzip or deflate.
-func writePollResponse(w http.ResponseWriter, r *http.Request, payload []byte, srv *Server) {
+func writePollResponse(w http.ResponseWriter, r *http.Request, payload []byte, srv *Server, compressible bool) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
-	if !srv.opts.DisableHTTPCompression && len(payload) >= srv.opts.HTTPCompressionThreshold {
+	if compressible && !srv.opts.DisableHTTPCompression && len(payload) >= srv.opts.HTTPCompressionThreshold {
 		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
 			h.Set("Content-Encoding", enc)
 			h.Del("Content-Length")

@@ -461,19 +461,21 @@ func TestHTTPCompression(t *testing.T) {
 		name, accept, want string
 		msg                string
 		disable            bool
+		noCompress         bool
 	}{
-		{"gzip", "gzip", "gzip", big, false},
-		{"deflate", "deflate", "deflate", big, false},
-		{"preference", "deflate;q=0.5, gzip;q=0.9", "gzip", big, false},
-		{"deflate preferred", "gzip;q=0.1, deflate", "deflate", big, false},
-		{"gzip refused", "gzip;q=0, identity", "", big, false},
-		{"small", "gzip, deflate", "", "short", false},
-		{"disabled", "gzip, deflate", "", big, true},
+		{"gzip", "gzip", "gzip", big, false, false},
+		{"deflate", "deflate", "deflate", big, false, false},
+		{"preference", "deflate;q=0.5, gzip;q=0.9", "gzip", big, false, false},
+		{"deflate preferred", "gzip;q=0.1, deflate", "deflate", big, false, false},
+		{"gzip refused", "gzip;q=0, identity", "", big, false, false},
+		{"small", "gzip, deflate", "", "short", false, false},
+		{"disabled", "gzip, deflate", "", big, true, false},
+		{"message with NoCompress", "gzip, deflate", "", big, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, &engineio.Options{DisableHTTPCompression: tc.disable})
 			sid, _ := h.handshake()
-			h.rec(sid).sess.Send(engineio.Message{Data: []byte(tc.msg)})
+			h.rec(sid).sess.Send(engineio.Message{Data: []byte(tc.msg), NoCompress: tc.noCompress})
 			r := h.do("GET", "EIO=4&transport=polling&sid="+sid, nil, map[string]string{"Accept-Encoding": tc.accept})
 			if got := r.header.Get("Content-Encoding"); got != tc.want {
 				t.Fatalf("Content-Encoding %q, want %q", got, tc.want)

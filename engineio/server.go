@@ -272,7 +272,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 	if c := hdr["Set-Cookie"]; c != nil {
 		w.Header()["Set-Cookie"] = c
 	}
-	writePollResponse(w, r, append([]byte{'0'}, open...), s)
+	writePollResponse(w, r, append([]byte{'0'}, open...), s, true)
 }
 
 func (s *Server) openPacket(id, transport string) []byte {

@@ -24,6 +24,10 @@ const (
 type Message struct {
 	Data   []byte
 	Binary bool
+	// NoCompress keeps the message from being compressed (socket.io's
+	// compress(false)): a polling response made only of such messages is
+	// sent as is, and a WebSocket frame is never deflated.
+	NoCompress bool
 }
 
 // PreparedMessage is a message encoded once for many sessions (a broadcast):
@@ -42,23 +46,35 @@ func NewPreparedMessage(m Message) *PreparedMessage { return &PreparedMessage{ms
 
 func (p *PreparedMessage) ws() *websocket.PreparedMessage {
 	p.once.Do(func() {
+		prepare := websocket.NewPreparedMessage
+		if p.msg.NoCompress {
+			prepare = websocket.NewUncompressedPreparedMessage
+		}
 		if p.msg.Binary {
-			p.wsMsg = websocket.NewPreparedMessage(websocket.Binary, p.msg.Data)
+			p.wsMsg = prepare(websocket.Binary, p.msg.Data)
 			return
 		}
 		p.wsData = make([]byte, 0, len(p.msg.Data)+1)
 		p.wsData = append(append(p.wsData, '4'), p.msg.Data...)
-		p.wsMsg = websocket.NewPreparedMessage(websocket.Text, p.wsData)
+		p.wsMsg = prepare(websocket.Text, p.wsData)
 	})
 	return p.wsMsg
 }
 
 // outMsg is a queued outgoing packet.
 type outMsg struct {
-	typ      eiocodec.Type
-	data     []byte
-	binary   bool
-	prepared *PreparedMessage
+	typ        eiocodec.Type
+	data       []byte
+	binary     bool
+	noCompress bool
+	prepared   *PreparedMessage
+}
+
+func (m *outMsg) compressible() bool {
+	if m.prepared != nil {
+		return !m.prepared.msg.NoCompress
+	}
+	return !m.noCompress
 }
 
 func (m *outMsg) size() int {
@@ -81,6 +97,7 @@ const (
 type wsConn interface {
 	ReadMessage() (websocket.MessageType, []byte, error)
 	WriteMessage(websocket.MessageType, []byte) error
+	WriteUncompressed(websocket.MessageType, []byte) error
 	WritePrepared(*websocket.PreparedMessage) error
 	Flush() error
 	SetWriteDeadline(time.Time) error
@@ -175,11 +192,11 @@ func (s *Session) OnUpgrade(fn func(transport string)) { s.onUpgrade = fn }
 // must not modify them.
 func (s *Session) Send(msgs ...Message) error {
 	if len(msgs) == 1 {
-		return s.enqueue(outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary})
+		return s.enqueue(outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary, noCompress: msgs[0].NoCompress})
 	}
 	out := make([]outMsg, len(msgs))
 	for i, m := range msgs {
-		out[i] = outMsg{typ: eiocodec.Message, data: m.Data, binary: m.Binary}
+		out[i] = outMsg{typ: eiocodec.Message, data: m.Data, binary: m.Binary, noCompress: m.NoCompress}
 	}
 	return s.enqueue(out...)
 }

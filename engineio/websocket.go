@@ -99,11 +99,17 @@ func (s *Session) writeLoop() {
 			switch {
 			case m.prepared != nil:
 				err = ws.WritePrepared(m.prepared.ws())
-			case m.binary:
-				err = ws.WriteMessage(websocket.Binary, m.data)
 			default:
-				scratch = append(append(scratch[:0], '0'+byte(m.typ)), m.data...)
-				err = ws.WriteMessage(websocket.Text, scratch)
+				write := ws.WriteMessage
+				if m.noCompress {
+					write = ws.WriteUncompressed
+				}
+				if m.binary {
+					err = write(websocket.Binary, m.data)
+				} else {
+					scratch = append(append(scratch[:0], '0'+byte(m.typ)), m.data...)
+					err = write(websocket.Text, scratch)
+				}
 			}
 			if err != nil {
 				break

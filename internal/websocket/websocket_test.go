@@ -621,3 +621,35 @@ func TestOptionsValidation(t *testing.T) {
 		t.Fatalf("got %v, %d", err, rec.Code)
 	}
 }
+
+func TestUncompressedWrites(t *testing.T) {
+	big := []byte(strings.Repeat("never compressed ", 500))
+	s := newTestServer(t, &Options{Compression: true}, func(c *Conn) error {
+		if err := c.WriteUncompressed(Text, big); err != nil {
+			return err
+		}
+		if err := c.WritePrepared(NewUncompressedPreparedMessage(Text, big)); err != nil {
+			return err
+		}
+		if err := c.WritePrepared(NewPreparedMessage(Text, big)); err != nil {
+			return err
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+		return echo(c)
+	})
+	c := dial(t, s, "Sec-WebSocket-Extensions: permessage-deflate")
+	for i, wantCompressed := range []bool{false, false, true} {
+		b0, p, err := c.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if compressed := b0&0x40 != 0; compressed != wantCompressed {
+			t.Fatalf("frame %d: compressed=%v, want %v", i, compressed, wantCompressed)
+		}
+		if !wantCompressed && !bytes.Equal(p, big) {
+			t.Fatalf("frame %d: payload differs", i)
+		}
+	}
+}

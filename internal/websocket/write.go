@@ -56,6 +56,16 @@ func (c *Conn) appendFrame(op byte, rsv1 bool, payload []byte) {
 // until Flush. On a connection with compression it deflates messages of at
 // least Options.CompressionThreshold bytes. data may be reused after it returns.
 func (c *Conn) WriteMessage(typ MessageType, data []byte) error {
+	return c.writeMessage(typ, data, true)
+}
+
+// WriteUncompressed is WriteMessage for a message that is never compressed,
+// even on a connection that negotiated compression.
+func (c *Conn) WriteUncompressed(typ MessageType, data []byte) error {
+	return c.writeMessage(typ, data, false)
+}
+
+func (c *Conn) writeMessage(typ MessageType, data []byte, compress bool) error {
 	if typ != Text && typ != Binary {
 		return errBadMessageType
 	}
@@ -64,7 +74,7 @@ func (c *Conn) WriteMessage(typ MessageType, data []byte) error {
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
-	if c.compress && len(data) >= c.opts.CompressionThreshold {
+	if compress && c.compress && len(data) >= c.opts.CompressionThreshold {
 		z := getCompressor()
 		if out, ok := z.compress(data); ok {
 			c.appendFrame(byte(typ), true, out)
@@ -132,8 +142,9 @@ type PreparedMessage struct {
 	frame []byte // header + payload, uncompressed
 	hlen  int    // header length within frame
 
-	once   sync.Once
-	zframe []byte // compressed frame, or nil if compression does not help
+	once       sync.Once
+	zframe     []byte // compressed frame, or nil if compression does not help
+	noCompress bool   // never sent compressed
 }
 
 // NewPreparedMessage encodes data (copied) as a server frame. The compressed
@@ -144,6 +155,14 @@ func NewPreparedMessage(typ MessageType, data []byte) *PreparedMessage {
 	frame := appendHeader(make([]byte, 0, len(data)+10), byte(typ), false, len(data))
 	pm.hlen = len(frame)
 	pm.frame = append(frame, data...)
+	return pm
+}
+
+// NewUncompressedPreparedMessage is NewPreparedMessage for a message that
+// is never compressed, even on connections that negotiated compression.
+func NewUncompressedPreparedMessage(typ MessageType, data []byte) *PreparedMessage {
+	pm := NewPreparedMessage(typ, data)
+	pm.noCompress = true
 	return pm
 }
 
@@ -176,7 +195,7 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 		return nil
 	}
 	frame := pm.frame
-	if c.compress && len(frame)-pm.hlen >= c.opts.CompressionThreshold {
+	if c.compress && !pm.noCompress && len(frame)-pm.hlen >= c.opts.CompressionThreshold {
 		if z := pm.compressed(); z != nil {
 			frame = z
 		}
