@@ -32,11 +32,17 @@ interop/node-server/node_modules/.package-lock.json: interop/node-server/package
 	npm ci --prefix interop/node-server
 	@touch $@
 
+# socket.io with the official Redis adapters for the mixed-cluster tests (redisadapter/).
+interop/node-redis/node_modules/.package-lock.json: interop/node-redis/package-lock.json
+	npm ci --prefix interop/node-redis
+	@touch $@
+
 # Every test: vet, the race-enabled test suite (with the chat's browser test
 # and the interop tests, which need the npm packages below and
 # /usr/bin/chromium), and a short run of every fuzzer.
 test: vet $(CHAT)/node_modules/.package-lock.json $(CHAT)/e2e/node_modules/.package-lock.json \
-	interop/node/node_modules/.package-lock.json interop/node-server/node_modules/.package-lock.json
+	interop/node/node_modules/.package-lock.json interop/node-server/node_modules/.package-lock.json \
+	interop/node-redis/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
 	./scripts/fuzz-smoke.sh
 

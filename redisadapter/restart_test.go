@@ -1,0 +1,141 @@
+package redisadapter_test
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	socketio "github.com/socketio-go/socketio"
+	"github.com/socketio-go/socketio/redisadapter"
+)
+
+// ownRedis runs a redis-server of this test only, on a free loopback port
+// (the shared one must never be restarted).
+type ownRedis struct {
+	t    *testing.T
+	bin  string
+	port string
+	cmd  *exec.Cmd
+}
+
+func startOwnRedis(t *testing.T) *ownRedis {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		skipOrFail(t, "redis-server is not installed")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	r := &ownRedis{t: t, bin: bin, port: port}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *ownRedis) addr() string { return "127.0.0.1:" + r.port }
+
+func (r *ownRedis) start() {
+	r.t.Helper()
+	r.cmd = exec.Command(r.bin, "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	eventually(r.t, 5*time.Second, "redis-server up", func() bool {
+		c, err := net.DialTimeout("tcp", r.addr(), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func (r *ownRedis) stop() {
+	if r.cmd != nil {
+		_ = r.cmd.Process.Kill() // by PID
+		_ = r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// TestRedisRestart restarts Redis under steady traffic between two Go
+// nodes: neither crashes, both report the outage, and delivery resumes on
+// its own within a few seconds.
+func TestRedisRestart(t *testing.T) {
+	srv := startOwnRedis(t)
+	key := uniqueKey(t)
+
+	var mu sync.Mutex
+	var states []redisadapter.State
+	opts := &redisadapter.Options{OnStateChange: func(s redisadapter.State) {
+		mu.Lock()
+		states = append(states, s)
+		mu.Unlock()
+	}}
+	a := newGoNode(t, "a", classic(t, newRedisAt(t, srv.addr()), key, opts))
+	b := newGoNode(t, "b", classic(t, newRedisAt(t, srv.addr()), key, nil))
+	var ticks atomic.Int64
+	b.srv.Of("/").OnServerSideEmit(func(event string, _ socketio.Args, _ func(...any)) {
+		if event == "tick" {
+			ticks.Add(1)
+		}
+	})
+	eventually(t, 5*time.Second, "two servers", func() bool { return a.ServerCount(t) == 2 })
+	health := func() bool { return a.srv.Of("/").Adapter().(*redisadapter.Adapter).Healthy() }
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(20 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				_ = a.srv.Of("/").ServerSideEmit("tick")
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	eventually(t, 5*time.Second, "ticks before the restart", func() bool { return ticks.Load() > 5 })
+	srv.stop()
+	eventually(t, 10*time.Second, "the outage to be seen", func() bool { return !health() })
+	time.Sleep(300 * time.Millisecond)
+	// Local delivery goes on while Redis is down.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_, err := a.srv.Of("/").Local().FetchSockets(ctx)
+	cancel()
+	if err != nil {
+		t.Errorf("local fetchSockets during the outage: %v", err)
+	}
+	srv.start()
+	restarted := time.Now()
+	before := ticks.Load()
+	eventually(t, 10*time.Second, "ticks after the restart", func() bool { return ticks.Load() > before+5 })
+	t.Logf("delivery resumed %v after the restart", time.Since(restarted).Round(10*time.Millisecond))
+	if d := time.Since(restarted); d > 5*time.Second {
+		t.Errorf("delivery resumed only after %v", d)
+	}
+	eventually(t, 5*time.Second, "healthy again", health)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(states) < 2 || states[len(states)-1].Healthy != true {
+		t.Errorf("state changes = %+v, want a loss then a recovery", states)
+	}
+	for _, s := range states {
+		if !s.Healthy && s.Err == nil {
+			t.Errorf("an unhealthy state without its error: %+v", s)
+		}
+	}
+}
