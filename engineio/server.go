@@ -52,8 +52,6 @@ var (
 	ErrClosed = errors.New("engineio: session closed")
 	// ErrSlowConsumer is the close cause of a session whose queue went past MaxBufferedBytes.
 	ErrSlowConsumer = errors.New("engineio: send queue full (slow consumer)")
-	// ErrServerClosed is returned by Shutdown and Close once the server is closed.
-	ErrServerClosed = errors.New("engineio: server closed")
 )
 
 // Server is an Engine.IO v4 server. It is an http.Handler serving the
