@@ -167,6 +167,7 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 	skip := sock.recovered && n.srv.opts.ConnectionStateRecovery.SkipMiddlewares
 	if !skip {
 		if err := n.runMiddlewares(sock); err != nil {
+			n.adapter.DelAll(sock.id) // rooms joined by a middleware or restored by recovery
 			if !c.open() {
 				return
 			}
@@ -188,6 +189,7 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 		}
 	}
 	if !c.open() {
+		n.adapter.DelAll(sock.id)
 		return
 	}
 	n.mu.Lock()

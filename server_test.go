@@ -420,3 +420,29 @@ func TestCompressFlag(t *testing.T) {
 		t.Fatalf("default broadcast sent with Content-Encoding %q", got)
 	}
 }
+
+func TestMiddlewareJoins(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	srv.Use(func(s *socketio.Socket) error {
+		s.Join("vip")
+		var auth struct{ OK bool }
+		s.Handshake().BindAuth(&auth)
+		if !auth.OK {
+			return errors.New("no")
+		}
+		return nil
+	})
+	refused := newPollClient(t, url)
+	if got := refused.connect("/", `{"OK":false}`); !strings.HasPrefix(got, "44") {
+		t.Fatalf("got %q", got)
+	}
+	if ids := srv.Of("/").Adapter().Sockets([]string{"vip"}); len(ids) != 0 {
+		t.Fatalf("a refused socket stayed in its room: %v", ids)
+	}
+	ok := newPollClient(t, url)
+	ok.connect("/", `{"OK":true}`)
+	srv.To("vip").Emit("welcome")
+	if got := ok.next(); got != `42["welcome"]` {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -335,8 +335,13 @@ func without[T comparable](list []T, v T) []T {
 }
 
 // Join adds the socket to rooms.
+// A middleware may join rooms too: they are left if it refuses the socket.
+// Once the socket is disconnecting, Join does nothing.
 func (s *Socket) Join(rooms ...string) {
-	if !s.Connected() {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
 		return
 	}
 	s.nsp.adapter.AddAll(s.id, rooms)
