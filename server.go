@@ -34,6 +34,7 @@ type ConnectError struct {
 	Data    any
 }
 
+// Error returns the message.
 func (e *ConnectError) Error() string { return e.Message }
 
 // Server is a Socket.IO server: an http.Handler serving Options.Path. It is

@@ -32,6 +32,7 @@ type ConnectError struct {
 	Data json.RawMessage
 }
 
+// Error returns the server's message.
 func (e *ConnectError) Error() string { return e.Message }
 
 // DisconnectReason is why a socket disconnected, with socket.io-client's strings.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/socketio-go/socketio/internal/nolog"
 )
 
 // Options configures New and NewSharded. A nil *Options, or the zero
@@ -87,7 +89,7 @@ func (o *Options) resolve() (Options, error) {
 		return r, errors.New("redisadapter: PublishQueueSize must not be negative")
 	}
 	if r.Logger == nil {
-		r.Logger = slog.New(discard{})
+		r.Logger = nolog.New()
 	}
 	return r, nil
 }
