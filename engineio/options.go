@@ -85,6 +85,14 @@ type Options struct {
 	// for that long is closed with "transport error". Default: PingTimeout.
 	WriteTimeout time.Duration
 
+	// Cluster, when set, lets the other nodes of a cluster serve this
+	// server's sessions and this server serve theirs, so that long-polling
+	// works behind a load balancer without sticky sessions (see package
+	// clusterengine). It makes the session ids, so GenerateID must be nil.
+	// Nil (the default): a request for a session this server does not have
+	// is refused with code 1 ("Session ID unknown").
+	Cluster Cluster
+
 	// Logger receives debug and error logs. Nil (the default) logs nothing.
 	Logger *slog.Logger
 }
@@ -211,6 +219,9 @@ func (o *Options) resolve() (Options, error) {
 			c.SameSite = http.SameSiteLaxMode
 		}
 		r.Cookie = &c
+	}
+	if r.Cluster != nil && r.GenerateID != nil {
+		return r, errors.New("engineio: GenerateID cannot be combined with Cluster, which makes the session ids")
 	}
 	if r.Logger == nil {
 		r.Logger = nolog.New()

@@ -76,7 +76,13 @@ func NewServer(opts *Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{opts: o, sessions: make(map[string]*Session), log: o.Logger}, nil
+	s := &Server{opts: o, sessions: make(map[string]*Session), log: o.Logger}
+	if o.Cluster != nil {
+		if err := o.Cluster.Attach(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Options returns the options in force, defaults filled in.
@@ -136,6 +142,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := lastValue(q, "sid"); sid != "" {
 		sess := s.Session(sid)
 		if sess == nil {
+			if s.opts.Cluster != nil && s.opts.Cluster.Forward(w, r, sid) {
+				return // served by the node that has the session
+			}
 			s.refuse(w, r, isWS, CodeUnknownSID, "")
 			return
 		}
@@ -291,6 +300,9 @@ func (s *Server) openPacket(id, transport string) []byte {
 func (s *Server) generateID(r *http.Request) (string, error) {
 	if s.opts.GenerateID != nil {
 		return s.opts.GenerateID(r)
+	}
+	if s.opts.Cluster != nil {
+		return s.opts.Cluster.NewID()
 	}
 	return newID(), nil
 }

@@ -116,9 +116,14 @@ type Session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	onMessage func(Message)
-	onClose   func(reason string, cause error)
-	onUpgrade func(transport string)
+	// The handlers are guarded by mu: a session may close (Server.Close, a
+	// timer) while OnConnection is still setting them.
+	onMessage     func(Message)
+	onClose       func(reason string, cause error)
+	onUpgrade     func(transport string)
+	closeReason   string
+	closeCause    error
+	closeNotified bool
 
 	mu        sync.Mutex
 	state     state
@@ -134,6 +139,10 @@ type Session struct {
 
 	ws      wsConn
 	writing bool
+	// startWriter is s.writeLoop as a func value made once: a go statement
+	// on the method would allocate a closure each time an idle session
+	// starts writing, that is, per recipient of a broadcast.
+	startWriter func()
 
 	upgrading bool // a WebSocket is being probed
 	probed    bool // the probe succeeded; pending GETs are answered with noop
@@ -150,12 +159,14 @@ func newSession(srv *Server, id string, r *http.Request, transport string) *Sess
 	req := r.Clone(context.Background())
 	req.Body = http.NoBody
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Session{
+	s := &Session{
 		srv: srv, id: id, req: req, ctx: ctx, cancel: cancel,
 		transport: transport,
 		closeByte: '1',
 		wake:      make(chan struct{}, 1),
 	}
+	s.startWriter = s.writeLoop
+	return s
 }
 
 // ID returns the session id (the "sid").
@@ -176,15 +187,36 @@ func (s *Session) Transport() string {
 
 // OnMessage sets the function called with each message the client sends.
 // The message's Data belongs to the function.
-func (s *Session) OnMessage(fn func(Message)) { s.onMessage = fn }
+func (s *Session) OnMessage(fn func(Message)) {
+	s.mu.Lock()
+	s.onMessage = fn
+	s.mu.Unlock()
+}
 
 // OnClose sets the function called once when the session closes, with one of
 // the Reason strings and, for errors, the cause.
-func (s *Session) OnClose(fn func(reason string, cause error)) { s.onClose = fn }
+//
+// Set on a session that has already closed, fn is called at once.
+func (s *Session) OnClose(fn func(reason string, cause error)) {
+	s.mu.Lock()
+	if s.state == stateClosed && !s.closeNotified && fn != nil {
+		s.closeNotified = true
+		reason, cause := s.closeReason, s.closeCause
+		s.mu.Unlock()
+		fn(reason, cause)
+		return
+	}
+	s.onClose = fn
+	s.mu.Unlock()
+}
 
 // OnUpgrade sets the function called when the session has moved to another
 // transport (from polling to WebSocket).
-func (s *Session) OnUpgrade(fn func(transport string)) { s.onUpgrade = fn }
+func (s *Session) OnUpgrade(fn func(transport string)) {
+	s.mu.Lock()
+	s.onUpgrade = fn
+	s.mu.Unlock()
+}
 
 // Send queues messages for the client, in order and together (no other
 // message is queued between them). It returns ErrClosed once the session is
@@ -242,7 +274,7 @@ func (s *Session) kickLocked() {
 		if !s.writing && s.ws != nil {
 			s.writing = true
 			s.srv.goroutines.Add()
-			go s.writeLoop()
+			go s.startWriter()
 		}
 		return
 	}
@@ -319,10 +351,10 @@ func (s *Session) handlePacket(p eiocodec.Packet) bool {
 		return false
 	case eiocodec.Message:
 		s.mu.Lock()
-		open := s.state == stateOpen
+		open, fn := s.state == stateOpen, s.onMessage
 		s.mu.Unlock()
-		if open && s.onMessage != nil {
-			s.onMessage(Message{Data: p.Data, Binary: p.Binary})
+		if open && fn != nil {
+			fn(Message{Data: p.Data, Binary: p.Binary})
 		}
 	case eiocodec.Close:
 		s.closeByClient()
@@ -357,7 +389,7 @@ func (s *Session) Close() error {
 		if !s.writing && s.ws != nil {
 			s.writing = true
 			s.srv.goroutines.Add()
-			go s.writeLoop()
+			go s.startWriter()
 		}
 		s.mu.Unlock()
 		return nil
@@ -381,6 +413,7 @@ func (s *Session) closeWith(reason string, cause error) {
 		return
 	}
 	s.state = stateClosed
+	s.closeReason, s.closeCause = reason, cause
 	for _, t := range []*time.Timer{s.pingTimer, s.pongTimer, s.closeTimer} {
 		if t != nil {
 			t.Stop()
@@ -409,8 +442,13 @@ func (s *Session) closeWith(reason string, cause error) {
 	s.srv.remove(s)
 	s.cancel()
 	s.srv.log.Debug("engineio: session closed", "sid", s.id, "reason", reason, "cause", cause)
-	if s.onClose != nil {
-		s.onClose(reason, cause)
+	s.mu.Lock()
+	fn := s.onClose
+	notify := fn != nil && !s.closeNotified
+	s.closeNotified = s.closeNotified || notify
+	s.mu.Unlock()
+	if notify {
+		fn(reason, cause)
 	}
 	s.srv.goroutines.Done()
 }

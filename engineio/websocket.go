@@ -140,13 +140,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 			return
 		}
 	}
-	s.mu.Lock()
-	refused := s.state != stateOpen || s.transport != TransportPolling || s.upgrading || s.upgraded
-	if !refused {
-		s.upgrading = true
-	}
-	s.mu.Unlock()
-
+	refused := s.beginUpgrade()
 	conn, err := websocket.Upgrade(w, r, nil, srv.wsOptions())
 	if err != nil {
 		if !refused {
@@ -156,6 +150,24 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		}
 		return
 	}
+	srv.startProbe(s, conn, refused)
+}
+
+// beginUpgrade marks the session as upgrading, or reports that it refuses an
+// upgrade (closed, upgraded, or an upgrade already under way).
+func (s *Session) beginUpgrade() (refused bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	refused = s.state != stateOpen || s.transport != TransportPolling || s.upgrading || s.upgraded
+	if !refused {
+		s.upgrading = true
+	}
+	return refused
+}
+
+// startProbe runs the probe on conn, a new WebSocket for s (beginUpgrade
+// said whether it is refused).
+func (srv *Server) startProbe(s *Session, conn wsConn, refused bool) {
 	if refused {
 		// As Node does: the WebSocket opens, then closes at once; the session's
 		// own transport carries on.
@@ -225,9 +237,10 @@ func (s *Session) probeLoop(conn wsConn) {
 			default:
 			}
 			s.kickLocked()
+			onUpgrade := s.onUpgrade
 			s.mu.Unlock()
-			if s.onUpgrade != nil {
-				s.onUpgrade(TransportWebSocket)
+			if onUpgrade != nil {
+				onUpgrade(TransportWebSocket)
 			}
 			s.srv.goroutines.Add() // handed over to readLoop
 			s.readLoop(conn)

@@ -166,6 +166,10 @@ func NewUncompressedPreparedMessage(typ MessageType, data []byte) *PreparedMessa
 	return pm
 }
 
+// Payload returns the message's type and data (not to be modified), for a
+// connection that relays messages rather than frames.
+func (pm *PreparedMessage) Payload() (MessageType, []byte) { return pm.typ, pm.frame[pm.hlen:] }
+
 func (pm *PreparedMessage) compressed() []byte {
 	pm.once.Do(func() {
 		z := getCompressor()
