@@ -277,6 +277,26 @@ func (a *InMemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) err
 	if a.recovery != nil && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile {
 		p = a.store(p, opts)
 	}
+	return a.deliver(p, opts)
+}
+
+// BroadcastWithOffset is Broadcast for a cluster adapter that keeps the
+// packets in a log of its own (a Redis stream): with connection state
+// recovery on, offset, the packet's id in that log, is appended to an
+// event's arguments as socket.io's ClusterAdapter does, instead of an
+// offset of this adapter; the packet is not kept in memory. An empty offset
+// (the log could not be written) appends nothing.
+func (a *InMemoryAdapter) BroadcastWithOffset(p *parser.Packet, opts BroadcastOptions, offset string) error {
+	if a.recovery != nil && offset != "" && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile {
+		q := *p
+		q.Data = appendArg(p.Data, offset)
+		p = &q
+	}
+	return a.deliver(p, opts)
+}
+
+// deliver writes p to the local sockets selected by opts.
+func (a *InMemoryAdapter) deliver(p *parser.Packet, opts BroadcastOptions) error {
 	pms, err := a.prepare(p, opts.Flags)
 	if err != nil {
 		return err

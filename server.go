@@ -71,6 +71,17 @@ func NewServer(opts *Options) (*Server, error) {
 // ServeHTTP serves the Engine.IO transports under the server's path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
 
+// ConnectionStateRecovery returns a copy of the server's recovery options,
+// defaults applied, or nil when recovery is off. Cluster adapters that keep
+// sessions themselves (in Redis, say) read it.
+func (s *Server) ConnectionStateRecovery() *RecoveryOptions {
+	if s.opts.ConnectionStateRecovery == nil {
+		return nil
+	}
+	c := *s.opts.ConnectionStateRecovery
+	return &c
+}
+
 // Engine returns the Engine.IO server underneath.
 func (s *Server) Engine() *engineio.Server { return s.eio }
 

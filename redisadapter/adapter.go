@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	socketio "github.com/socketio-go/socketio"
+	"github.com/socketio-go/socketio/internal/clusterproto"
 	"github.com/socketio-go/socketio/internal/msgpack"
 	"github.com/socketio-go/socketio/parser"
 )
@@ -330,30 +331,6 @@ func (a *Adapter) answerQuery(typ int, req msgpack.Map, from, requestID string) 
 	a.publishResponse(from, resp)
 }
 
-func encodeRemoteSocket(s *socketio.RemoteSocket) msgpack.Map {
-	return msgpack.Map{
-		{Key: "id", Value: s.ID},
-		{Key: "handshake", Value: encodeHandshake(s.Handshake)},
-		{Key: "rooms", Value: stringList(s.Rooms)},
-		{Key: "data", Value: valueOf(s.Data)},
-	}
-}
-
-func decodeRemoteSocket(nsp *socketio.Namespace, v any) *socketio.RemoteSocket {
-	m, ok := v.(msgpack.Map)
-	if !ok {
-		return nil
-	}
-	id, ok := getString(m, "id")
-	if !ok {
-		return nil
-	}
-	hs, _ := m.Get("handshake")
-	rooms, _ := m.Get("rooms")
-	data, _ := m.Get("data")
-	return socketio.NewRemoteSocket(nsp, id, decodeHandshake(hs), roomList(rooms), plain(data))
-}
-
 func (a *Adapter) onResponse(payload []byte) {
 	v, err := decodeMessage(payload, a.opts.MaxMessageSize)
 	if err != nil {
@@ -504,34 +481,7 @@ func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
 	return numSub(ctx, a.client, a.requestChannel, false)
 }
 
-func numSub(ctx context.Context, client redis.UniversalClient, channel string, sharded bool) (int, error) {
-	count := func(c redis.UniversalClient) (int, error) {
-		var res map[string]int64
-		var err error
-		if sharded {
-			res, err = c.PubSubShardNumSub(ctx, channel).Result()
-		} else {
-			res, err = c.PubSubNumSub(ctx, channel).Result()
-		}
-		if err != nil {
-			return 0, fmt.Errorf("redisadapter: server count: %w", err)
-		}
-		return int(res[channel]), nil
-	}
-	if cc, ok := client.(*redis.ClusterClient); ok && !sharded {
-		var mu sync.Mutex
-		total := 0
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			n, err := count(c)
-			mu.Lock()
-			total += n
-			mu.Unlock()
-			return err
-		})
-		return total, err
-	}
-	return count(client)
-}
+var numSub = clusterproto.NumSub
 
 // FetchSockets implements socketio.Adapter. It fails, with the sockets
 // gathered so far, when a node does not answer within RequestsTimeout.

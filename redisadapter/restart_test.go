@@ -2,75 +2,21 @@ package redisadapter_test
 
 import (
 	"context"
-	"net"
-	"os/exec"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	socketio "github.com/socketio-go/socketio"
+	"github.com/socketio-go/socketio/internal/redistest"
 	"github.com/socketio-go/socketio/redisadapter"
 )
-
-// ownRedis runs a redis-server of this test only, on a free loopback port
-// (the shared one must never be restarted).
-type ownRedis struct {
-	t    *testing.T
-	bin  string
-	port string
-	cmd  *exec.Cmd
-}
-
-func startOwnRedis(t *testing.T) *ownRedis {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		skipOrFail(t, "redis-server is not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	r := &ownRedis{t: t, bin: bin, port: port}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *ownRedis) addr() string { return "127.0.0.1:" + r.port }
-
-func (r *ownRedis) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	eventually(r.t, 5*time.Second, "redis-server up", func() bool {
-		c, err := net.DialTimeout("tcp", r.addr(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func (r *ownRedis) stop() {
-	if r.cmd != nil {
-		_ = r.cmd.Process.Kill() // by PID
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
-}
 
 // TestRedisRestart restarts Redis under steady traffic between two Go
 // nodes: neither crashes, both report the outage, and delivery resumes on
 // its own within a few seconds.
 func TestRedisRestart(t *testing.T) {
-	srv := startOwnRedis(t)
+	srv := redistest.StartOwnRedis(t)
 	key := uniqueKey(t)
 
 	var mu sync.Mutex
@@ -80,16 +26,16 @@ func TestRedisRestart(t *testing.T) {
 		states = append(states, s)
 		mu.Unlock()
 	}}
-	a := newGoNode(t, "a", classic(t, newRedisAt(t, srv.addr()), key, opts))
-	b := newGoNode(t, "b", classic(t, newRedisAt(t, srv.addr()), key, nil))
+	a := newGoNode(t, "a", classic(t, newRedisAt(t, srv.Addr()), key, opts))
+	b := newGoNode(t, "b", classic(t, newRedisAt(t, srv.Addr()), key, nil))
 	var ticks atomic.Int64
-	b.srv.Of("/").OnServerSideEmit(func(event string, _ socketio.Args, _ func(...any)) {
+	b.Srv.Of("/").OnServerSideEmit(func(event string, _ socketio.Args, _ func(...any)) {
 		if event == "tick" {
 			ticks.Add(1)
 		}
 	})
 	eventually(t, 5*time.Second, "two servers", func() bool { return a.ServerCount(t) == 2 })
-	health := func() bool { return a.srv.Of("/").Adapter().(*redisadapter.Adapter).Healthy() }
+	health := func() bool { return a.Srv.Of("/").Adapter().(*redisadapter.Adapter).Healthy() }
 
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -102,24 +48,24 @@ func TestRedisRestart(t *testing.T) {
 			case <-stop:
 				return
 			case <-tk.C:
-				_ = a.srv.Of("/").ServerSideEmit("tick")
+				_ = a.Srv.Of("/").ServerSideEmit("tick")
 			}
 		}
 	}()
 	defer func() { close(stop); <-done }()
 
 	eventually(t, 5*time.Second, "ticks before the restart", func() bool { return ticks.Load() > 5 })
-	srv.stop()
+	srv.Stop()
 	eventually(t, 10*time.Second, "the outage to be seen", func() bool { return !health() })
 	time.Sleep(300 * time.Millisecond)
 	// Local delivery goes on while Redis is down.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	_, err := a.srv.Of("/").Local().FetchSockets(ctx)
+	_, err := a.Srv.Of("/").Local().FetchSockets(ctx)
 	cancel()
 	if err != nil {
 		t.Errorf("local fetchSockets during the outage: %v", err)
 	}
-	srv.start()
+	srv.Start()
 	restarted := time.Now()
 	before := ticks.Load()
 	eventually(t, 10*time.Second, "ticks after the restart", func() bool { return ticks.Load() > before+5 })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	socketio "github.com/socketio-go/socketio"
+	"github.com/socketio-go/socketio/internal/clusterproto"
 	"github.com/socketio-go/socketio/internal/msgpack"
 	"github.com/socketio-go/socketio/parser"
 )
@@ -17,19 +18,16 @@ import (
 // Message types of socket.io-adapter's ClusterAdapter (sharded mode and
 // the streams adapter).
 const (
-	msgInitialHeartbeat       = 1
-	msgHeartbeat              = 2
-	msgBroadcast              = 3
-	msgSocketsJoin            = 4
-	msgSocketsLeave           = 5
-	msgDisconnectSockets      = 6
-	msgFetchSockets           = 7
-	msgFetchSocketsResponse   = 8
-	msgServerSideEmit         = 9
-	msgServerSideEmitResponse = 10
-	msgBroadcastClientCount   = 11
-	msgBroadcastAck           = 12
-	msgAdapterClose           = 13
+	msgBroadcast              = clusterproto.MsgBroadcast
+	msgSocketsJoin            = clusterproto.MsgSocketsJoin
+	msgSocketsLeave           = clusterproto.MsgSocketsLeave
+	msgDisconnectSockets      = clusterproto.MsgDisconnectSockets
+	msgFetchSockets           = clusterproto.MsgFetchSockets
+	msgFetchSocketsResponse   = clusterproto.MsgFetchSocketsResponse
+	msgServerSideEmit         = clusterproto.MsgServerSideEmit
+	msgServerSideEmitResponse = clusterproto.MsgServerSideEmitResponse
+	msgBroadcastClientCount   = clusterproto.MsgBroadcastClientCount
+	msgBroadcastAck           = clusterproto.MsgBroadcastAck
 )
 
 // NewSharded returns an adapter factory that speaks the sharded mode of

@@ -9,7 +9,8 @@ import { createClient } from "redis";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 
-const [mode, key, name] = process.argv.slice(2);
+const [mode, key, name, extra] = process.argv.slice(2);
+const options = extra ? JSON.parse(extra) : {};
 const url = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 
 const pub = createClient({ url });
@@ -26,12 +27,17 @@ if (mode === "classic") {
   await sub.connect();
   adapter = createShardedAdapter(pub, sub, { channelPrefix: key });
 } else if (mode === "streams") {
-  adapter = createStreamsAdapter(pub, { streamName: key, sessionKeyPrefix: key + ":session:" });
+  adapter = createStreamsAdapter(pub, { streamName: key, channelPrefix: key, sessionKeyPrefix: key + ":session:" });
 } else {
   throw new Error("unknown mode " + mode);
 }
 
-const io = new Server({ adapter, pingInterval: 2000, pingTimeout: 2000 });
+const io = new Server({
+  adapter,
+  pingInterval: 2000,
+  pingTimeout: 2000,
+  connectionStateRecovery: options.recovery ? { maxDisconnectionDuration: 2 * 60 * 1000 } : undefined,
+});
 io.on("connection", (socket) => {
   socket.data.name = socket.handshake.auth.name;
   socket.on("join", (room, cb) => {
@@ -39,6 +45,10 @@ io.on("connection", (socket) => {
     if (typeof cb === "function") cb();
   });
 });
+// Server-side events without acknowledgement, recorded for the tests
+// (the "serverSideEvents" command).
+const serverSideEvents = [];
+io.on("record", (...args) => serverSideEvents.push(args));
 io.on("ping", (...args) => {
   const cb = args.pop();
   if (typeof cb === "function") cb("pong-" + name);
@@ -91,6 +101,8 @@ async function run(c) {
     case "disconnectSockets":
       op(c).disconnectSockets(!!c.close);
       return {};
+    case "serverSideEvents":
+      return { events: serverSideEvents };
     case "serverCount":
       return { count: await io.of("/").adapter.serverCount() };
     default:
