@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: demo test vet fuzz-smoke conformance
+.PHONY: demo test vet fuzz-smoke conformance bench
 
 CHAT := examples/chat
 
@@ -37,12 +37,12 @@ interop/node-redis/node_modules/.package-lock.json: interop/node-redis/package-l
 	npm ci --prefix interop/node-redis
 	@touch $@
 
-# Every test: vet, the race-enabled test suite (with the chat's browser test
-# and the interop tests, which need the npm packages below and
+# Every test: vet, the race-enabled test suite (with the chat's browser test,
+# the interop tests and the benchmark harness's quick smoke run, which need the npm packages below and
 # /usr/bin/chromium), and a short run of every fuzzer.
 test: vet $(CHAT)/node_modules/.package-lock.json $(CHAT)/e2e/node_modules/.package-lock.json \
 	interop/node/node_modules/.package-lock.json interop/node-server/node_modules/.package-lock.json \
-	interop/node-redis/node_modules/.package-lock.json
+	interop/node-redis/node_modules/.package-lock.json bench/node/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
 	./scripts/fuzz-smoke.sh
 
@@ -57,3 +57,15 @@ fuzz-smoke:
 # The official conformance suites (needs MIRROR, a git copy of socketio/socket.io).
 conformance:
 	../shared/tools/official-suite.sh eio-v4
+
+# socket.io 4.8 on Node (with bufferutil) and the official client, for the benchmarks.
+bench/node/node_modules/.package-lock.json: bench/node/package-lock.json
+	npm ci --prefix bench/node
+	@touch $@
+
+# The benchmarks (see BENCHMARKS.md): our server, socket.io on Node and a raw
+# WebSocket server, each pinned to one CPU and driven by `sio bench` on the
+# other; rewrites BENCHMARKS.md and bench/results/. About 10 minutes;
+# BENCH_QUICK=1 runs a ~30 s smoke version into bench/results/quick/.
+bench: bench/node/node_modules/.package-lock.json
+	$(GO) run ./bench/run

@@ -2,6 +2,7 @@
 //
 //	sio listen [flags] URL
 //	sio emit [flags] URL EVENT [ARG ...]
+//	sio bench [flags] URL
 //
 // listen connects and prints every event it receives as one JSON line,
 // {"event":"name","args":[...]} (binary values as base64 strings). It
@@ -49,7 +50,8 @@ func main() {
 const usage = `usage:
   sio listen [flags] URL
   sio emit [flags] URL EVENT [ARG ...]   (each ARG is a JSON value)
-run "sio listen -h" or "sio emit -h" for the flags`
+  sio bench [flags] URL                  (a load generator, see BENCHMARKS.md)
+run "sio listen -h", "sio emit -h" or "sio bench -h" for the flags`
 
 // exit codes
 const (
@@ -145,6 +147,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return listen(ctx, args[1:], &lockedWriter{w: stdout}, errw)
 	case "emit":
 		return emit(ctx, args[1:], &lockedWriter{w: stdout}, errw)
+	case "bench":
+		return bench(ctx, args[1:], &lockedWriter{w: stdout}, errw)
 	case "-h", "--help", "help":
 		errw.println("%s", usage)
 		return exitOK

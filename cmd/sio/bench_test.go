@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socketio-go/socketio"
+)
+
+// benchServer is our server with the handlers sio bench expects.
+func benchServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv, err := socketio.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("echo", func(e *socketio.Event) {
+			var v string
+			_ = e.Args.Decode(0, &v)
+			if e.WantsAck() {
+				_ = e.Ack(v)
+				return
+			}
+			_ = s.Emit("echo", v)
+		})
+		socketio.OnWithAck(s, "join", func(s *socketio.Socket, room string) bool { s.Join(room); return true })
+		socketio.On(s, "bcast", func(s *socketio.Socket, v string) { _ = srv.Emit("bcast", v) })
+		socketio.On(s, "bcastroom", func(s *socketio.Socket, v string) { _ = srv.To("bench").Emit("bcast", v) })
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		_ = srv.Close()
+		hs.Close()
+	})
+	return hs
+}
+
+// TestBench runs every mode briefly against our server: a smoke test, with
+// no assertion on the figures beyond "something was measured".
+func TestBench(t *testing.T) {
+	hs := benchServer(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"echo", []string{"-mode", "echo", "-c", "4", "-inflight", "2"}},
+		{"ack", []string{"-mode", "ack", "-c", "4", "-inflight", "4", "-size", "1024"}},
+		{"broadcast", []string{"-mode", "broadcast", "-c", "5", "-inflight", "2"}},
+		{"room", []string{"-mode", "broadcast", "-c", "5", "-room", "2"}},
+		{"idle", []string{"-mode", "idle", "-c", "3"}},
+		{"storm", []string{"-mode", "storm", "-c", "2", "-cycles", "20"}},
+		{"polling", []string{"-mode", "echo", "-transport", "polling", "-c", "2", "-rate", "50"}},
+		{"lib", []string{"-client", "lib", "-mode", "echo", "-c", "2", "-inflight", "4"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb syncBuffer
+			args := append([]string{"bench", "-json", "-quiet", "-duration", "300ms", "-warmup", "50ms"}, tc.args...)
+			args = append(args, hs.URL)
+			if code := run(context.Background(), args, &out, &errb); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			var res benchResult
+			if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+				t.Fatalf("%v: %s", err, out.String())
+			}
+			if res.Errors != 0 {
+				t.Errorf("%d errors: %s", res.Errors, errb.String())
+			}
+			if tc.name != "idle" && res.Messages == 0 {
+				t.Errorf("nothing measured: %+v", res)
+			}
+		})
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench"},
+		{"bench", "-mode", "nope", "http://127.0.0.1:1"},
+		{"bench", "-transport", "polling", "-mode", "ack", "http://127.0.0.1:1"},
+		{"bench", "-client", "lib", "-mode", "ack", "http://127.0.0.1:1"},
+		{"bench", "-room", "5", "-c", "2", "-mode", "broadcast", "http://127.0.0.1:1"},
+	} {
+		var out, errb syncBuffer
+		if code := run(context.Background(), args, &out, &errb); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", strings.Join(args, " "), code, exitUsage)
+		}
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	var h histogram
+	for i := 1; i <= 1000; i++ {
+		h.record(timeMicro(i))
+	}
+	for _, tc := range []struct {
+		q    float64
+		want int
+	}{{0.5, 500}, {0.99, 990}, {0.999, 999}} {
+		got := h.quantile(tc.q)
+		lo, hi := timeMicro(tc.want), timeMicro(tc.want)*104/100
+		if got < lo || got > hi {
+			t.Errorf("quantile(%v) = %v, want %v within 4%%", tc.q, got, lo)
+		}
+	}
+	for v := uint64(0); v < 1<<20; v += 7 {
+		if i := histIndex(v); histLow(i) > v || histLow(i+1) <= v {
+			t.Fatalf("value %d in bucket %d [%d, %d)", v, i, histLow(i), histLow(i+1))
+		}
+	}
+}
+
+func timeMicro(n int) time.Duration { return time.Duration(n) * time.Microsecond }
