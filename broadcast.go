@@ -174,6 +174,9 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		defer mu.Unlock()
 		return responses, nil
 	case <-ctx.Done():
+		// The sockets that did not answer forget the ack, or their ack
+		// maps would grow with every timed-out broadcast.
+		b.nsp.forgetAck(id)
 		mu.Lock()
 		defer mu.Unlock()
 		finished = true

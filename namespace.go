@@ -78,6 +78,14 @@ func (n *Namespace) Socket(id string) *Socket {
 	return n.sockets[id]
 }
 
+// forgetAck drops the callbacks a broadcast with acknowledgements left on
+// the local sockets that did not answer.
+func (n *Namespace) forgetAck(id uint64) {
+	for _, s := range n.localSockets() {
+		s.dropAck(id)
+	}
+}
+
 func (n *Namespace) localSockets() []*Socket {
 	n.mu.RLock()
 	defer n.mu.RUnlock()

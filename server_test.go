@@ -446,3 +446,20 @@ func TestMiddlewareJoins(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestBroadcastAckTimeoutForgets(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	socks := make(chan *socketio.Socket, 1)
+	srv.OnConnection(func(s *socketio.Socket) { socks <- s })
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	s := waitFor(t, socks)
+	for i := 0; i < 3; i++ {
+		if _, err := srv.Of("/").Timeout(20*time.Millisecond).EmitWithAck(context.Background(), "silent"); !errors.Is(err, socketio.ErrTimeout) {
+			t.Fatalf("got %v", err)
+		}
+	}
+	if n := socketio.PendingAcks(s); n != 0 {
+		t.Fatalf("%d acknowledgements still pending after the timeouts", n)
+	}
+}
