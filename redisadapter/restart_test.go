@@ -2,6 +2,7 @@ package redisadapter_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,6 +37,7 @@ func TestRedisRestart(t *testing.T) {
 	})
 	eventually(t, 5*time.Second, "two servers", func() bool { return a.ServerCount(t) == 2 })
 	health := func() bool { return a.Srv.Of("/").Adapter().(*redisadapter.Adapter).Healthy() }
+	goroutines0, heap0 := usage()
 
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -52,7 +54,8 @@ func TestRedisRestart(t *testing.T) {
 			}
 		}
 	}()
-	defer func() { close(stop); <-done }()
+	stopTraffic := sync.OnceFunc(func() { close(stop); <-done })
+	defer stopTraffic()
 
 	eventually(t, 5*time.Second, "ticks before the restart", func() bool { return ticks.Load() > 5 })
 	srv.Stop()
@@ -74,6 +77,17 @@ func TestRedisRestart(t *testing.T) {
 		t.Errorf("delivery resumed only after %v", d)
 	}
 	eventually(t, 5*time.Second, "healthy again", health)
+
+	// The outage left nothing behind: goroutines and memory go back to
+	// their level before it.
+	stopTraffic()
+	eventually(t, 10*time.Second, "goroutines back to the baseline", func() bool {
+		g, _ := usage()
+		return g <= goroutines0
+	})
+	if _, heap := usage(); heap > heap0+8<<20 {
+		t.Errorf("heap in use grew from %d to %d bytes over the outage", heap0, heap)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(states) < 2 || states[len(states)-1].Healthy != true {
@@ -84,4 +98,12 @@ func TestRedisRestart(t *testing.T) {
 			t.Errorf("an unhealthy state without its error: %+v", s)
 		}
 	}
+}
+
+// usage returns the number of goroutines and the heap in use after a GC.
+func usage() (int, uint64) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return runtime.NumGoroutine(), m.HeapInuse
 }

@@ -2,6 +2,7 @@ package redisstreams_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -111,6 +112,7 @@ func TestRedisOutage(t *testing.T) {
 	redistest.Eventually(t, 5*time.Second, "healthy", healthy)
 	_ = a.Srv.Of("/").ServerSideEmit("before")
 	expectEvent(t, got, "before")
+	goroutines0, heap0 := usage()
 
 	srv.Stop()
 	redistest.Eventually(t, 10*time.Second, "the outage to be seen", func() bool { return !healthy() })
@@ -136,11 +138,27 @@ func TestRedisOutage(t *testing.T) {
 			return false
 		}
 	})
+	// The outage left nothing behind.
+	redistest.Eventually(t, 10*time.Second, "goroutines back to the baseline", func() bool {
+		g, _ := usage()
+		return g <= goroutines0
+	})
+	if _, heap := usage(); heap > heap0+8<<20 {
+		t.Errorf("heap in use grew from %d to %d bytes over the outage", heap0, heap)
+	}
 	mu <- struct{}{}
 	defer func() { <-mu }()
 	if len(states) < 3 || !states[0].Healthy || states[1].Healthy || states[1].Err == nil || !states[len(states)-1].Healthy {
 		t.Errorf("state changes = %+v, want up, down (with its error), ..., up", states)
 	}
+}
+
+// usage returns the number of goroutines and the heap in use after a GC.
+func usage() (int, uint64) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return runtime.NumGoroutine(), m.HeapInuse
 }
 
 func expectEvent(t *testing.T, ch <-chan string, want string) {
