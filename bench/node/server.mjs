@@ -7,6 +7,11 @@
 // straight to the WebSocket transport.
 //
 //   node --expose-gc server.mjs [port]     prints "listening 127.0.0.1:PORT"
+//   node --expose-gc server.mjs [port] --redis redis://127.0.0.1:6379 --key KEY
+//
+// With --redis it joins a cluster through the classic @socket.io/redis-adapter
+// (channels prefixed with KEY), like bench/server -redis: the cross-node
+// broadcast scenario of bench/run runs two of them.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { Server } from "socket.io";
@@ -33,7 +38,29 @@ const httpServer = createServer((req, res) => {
   }
 });
 
-const io = new Server(httpServer, { perMessageDeflate: false, httpCompression: false });
+const args = process.argv.slice(2);
+const opt = (name) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const redisURL = opt("--redis");
+const redisKey = opt("--key") || "socket.io";
+let adapter;
+if (redisURL) {
+  const { createClient } = await import("redis");
+  const { createAdapter } = await import("@socket.io/redis-adapter");
+  const pub = createClient({ url: redisURL });
+  const sub = pub.duplicate();
+  pub.on("error", (e) => process.stderr.write(`redis: ${e}\n`));
+  sub.on("error", (e) => process.stderr.write(`redis: ${e}\n`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  adapter = createAdapter(pub, sub, { key: redisKey });
+}
+
+const io = new Server(httpServer, { perMessageDeflate: false, httpCompression: false, ...(adapter ? { adapter } : {}) });
 io.on("connection", (socket) => {
   socket.on("echo", (v, ack) => {
     if (typeof ack === "function") ack(v);
@@ -47,7 +74,7 @@ io.on("connection", (socket) => {
   socket.on("bcastroom", (v) => io.to("bench").emit("bcast", v));
 });
 
-const port = Number(process.argv[2] || 0);
+const port = Number(args[0] || 0);
 httpServer.listen(port, "127.0.0.1", () => {
   const a = httpServer.address();
   process.stdout.write(`listening ${a.address}:${a.port}\n`);

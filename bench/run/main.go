@@ -6,7 +6,14 @@
 //
 // Servers: ours (bench/server), socket.io 4.8 on Node (bench/node/server.mjs,
 // needs `npm ci --prefix bench/node`) and a raw WebSocket server on our
-// WebSocket library (bench/server -mode raw), all in the same run.
+// WebSocket library (bench/server -mode raw), all in the same run. The
+// cross-node broadcast scenario runs two-node clusters of ours and of Node
+// on the Redis server at BENCH_REDIS (default 127.0.0.1:6379; channels under
+// a key prefix of the run only; skipped when Redis does not answer).
+//
+// -only (or BENCH_ONLY) runs the scenarios named, comma-separated, among
+// echo, pipelined, broadcast, idle, storm, polling, client and cluster;
+// its report goes to bench/results/only/ unless BENCH_OUT is set.
 //
 // Environment: BENCH_QUICK=1 runs every scenario once, briefly, with fewer
 // connections (a smoke test, ~30 s); BENCH_RUNS (default 3) and
@@ -21,6 +28,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -44,7 +52,9 @@ type config struct {
 	seconds   float64
 	serverCPU string
 	clientCPU string
-	node      bool // bench/node/node_modules is installed
+	node      bool   // bench/node/node_modules is installed
+	only      string // scenario ids, comma-separated ("": all)
+	redis     string // Redis server of the cluster scenario
 }
 
 func main() {
@@ -57,7 +67,23 @@ func main() {
 	ctx := context.Background()
 	start := time.Now()
 	rep := &report{cfg: cfg, started: start, loadStart: loadavg()}
-	for _, sc := range scenarios(cfg) {
+	list := scenarios(cfg)
+	if cfg.only != "" {
+		var picked []scenario
+		for _, id := range strings.Split(cfg.only, ",") {
+			found := false
+			for _, sc := range list {
+				if sc.id == strings.TrimSpace(id) {
+					picked, found = append(picked, sc), true
+				}
+			}
+			if !found {
+				log.Fatalf("-only: unknown scenario %q", id)
+			}
+		}
+		list = picked
+	}
+	for _, sc := range list {
 		log.Printf("scenario %s (load average %s)", sc.title, loadavg())
 		res, err := sc.run(ctx, cfg)
 		if err != nil {
@@ -81,7 +107,12 @@ func setup() (*config, error) {
 	if _, err := os.Stat(filepath.Join(root, "bench", "run", "main.go")); err != nil {
 		return nil, errors.New("run from the repository root (make bench)")
 	}
-	cfg := &config{root: root, runs: 3, seconds: 2, serverCPU: "0", clientCPU: "1"}
+	cfg := &config{root: root, runs: 3, seconds: 2, serverCPU: "0", clientCPU: "1", redis: "127.0.0.1:6379"}
+	flag.StringVar(&cfg.only, "only", os.Getenv("BENCH_ONLY"), "run only these scenarios (comma-separated ids: echo, pipelined, broadcast, idle, storm, polling, client, cluster)")
+	flag.Parse()
+	if v := os.Getenv("BENCH_REDIS"); v != "" {
+		cfg.redis = v
+	}
 	cfg.quick = os.Getenv("BENCH_QUICK") == "1"
 	if cfg.quick {
 		cfg.runs, cfg.seconds = 1, 0.5
@@ -107,6 +138,8 @@ func setup() (*config, error) {
 	case cfg.out != "":
 	case cfg.quick:
 		cfg.out = filepath.Join(root, "bench", "results", "quick", "BENCHMARKS.md")
+	case cfg.only != "":
+		cfg.out = filepath.Join(root, "bench", "results", "only", "BENCHMARKS.md")
 	default:
 		cfg.out = filepath.Join(root, "BENCHMARKS.md")
 	}
@@ -172,7 +205,11 @@ func (cfg *config) kinds(withRaw bool) []serverKind {
 }
 
 // start launches a server pinned to the server CPU and waits for its address.
-func start(cfg *config, kind serverKind) (*server, error) {
+func start(cfg *config, kind serverKind) (*server, error) { return startWith(cfg, kind, "") }
+
+// startWith is start; with a key, the server joins the cluster of that key
+// on cfg.redis (classic Redis adapter).
+func startWith(cfg *config, kind serverKind, key string) (*server, error) {
 	args := []string{"-c", cfg.serverCPU}
 	switch kind {
 	case ours:
@@ -182,7 +219,13 @@ func start(cfg *config, kind serverKind) (*server, error) {
 	case node:
 		args = append(args, "node", "--expose-gc", filepath.Join(cfg.root, "bench", "node", "server.mjs"))
 	}
-	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" && kind == ours {
+	switch {
+	case key != "" && kind == ours:
+		args = append(args, "-redis", cfg.redis, "-key", key)
+	case key != "" && kind == node:
+		args = append(args, "--redis", "redis://"+cfg.redis, "--key", key)
+	}
+	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" && kind == ours && key == "" {
 		args = append(args, "-cpuprofile", p)
 	}
 	cmd := exec.Command("taskset", args...)
@@ -239,6 +282,7 @@ type result struct {
 	ServerCPU   float64 `json:"server_cpu_s"`
 	ServerRSS0  int64   `json:"server_rss0"`
 	ServerRSS1  int64   `json:"server_rss1"`
+	EmitCPU     float64 `json:"emit_server_cpu_s"` // the emitting node's, cross-node broadcast
 	StatsBefore *stats  `json:"stats_before"`
 	StatsAfter  *stats  `json:"stats_after"`
 	Load        string  `json:"loadavg"`
@@ -365,13 +409,14 @@ func (m *measure) summarise() {
 		return median(xs)
 	}
 	m.Rate = med(func(r *result) float64 { return r.Rate })
+	// Server CPU: all the servers' (both nodes of a cluster).
 	m.PerCPU = med(func(r *result) float64 {
-		if r.ServerCPU == 0 {
+		if r.ServerCPU+r.EmitCPU == 0 {
 			return 0
 		}
-		return float64(r.Messages) / r.ServerCPU
+		return float64(r.Messages) / (r.ServerCPU + r.EmitCPU)
 	})
-	m.CPUus = med(func(r *result) float64 { return r.ServerCPU * 1e6 / float64(max(r.Messages, 1)) })
+	m.CPUus = med(func(r *result) float64 { return (r.ServerCPU + r.EmitCPU) * 1e6 / float64(max(r.Messages, 1)) })
 	m.P50 = med(func(r *result) float64 { return r.P50us })
 	m.P99 = med(func(r *result) float64 { return r.P99us })
 	m.P999 = med(func(r *result) float64 { return r.P999us })
@@ -424,6 +469,7 @@ func scenarios(cfg *config) []scenario {
 			{name: pick(500, 100) + " clients x 10 msg/s, 32 B", args: []string{"-mode", "echo", "-transport", "polling", "-c", pick(500, 100), "-rate", "10", "-size", "32"}},
 		}),
 		clientScenario(),
+		clusterScenario(pick(1000, 500)),
 	}
 	return out
 }

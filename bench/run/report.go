@@ -66,6 +66,20 @@ func (rep *report) write() error {
 			for _, m := range sec.Rows {
 				fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f%% | %.0f/s | %d |\n", m.Variant, m.Server, kb(m.Extra["rss_per_conn"]), kb(m.Extra["heap_per_conn"]), m.Extra["idle_cpu_pct"], m.Extra["connect_per_s"], m.Errors)
 			}
+		case "cluster":
+			if len(sec.Rows) == 0 {
+				break
+			}
+			b.WriteString("| variant | cluster | deliveries/s | deliveries per CPU-s (A+B) | CPU per delivery (A+B) | node A (emitter) | node B (receivers) | p50 | p99 | p999 | vs Node (per CPU-s) | vs Node (deliveries/s) | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			for _, m := range sec.Rows {
+				n := find(sec, m.Variant, node)
+				rate := "—"
+				if n != nil && n != m {
+					rate = ratio(m.Rate, n.Rate)
+				}
+				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.2f µs | %.2f µs | %.2f µs | %s | %s | %s | %s | %s | %d |\n", m.Variant, m.Server, m.Rate, m.PerCPU, m.CPUus,
+					m.Extra["a_cpu_us"], m.Extra["b_cpu_us"], us(m.P50), us(m.P99), us(m.P999), ratioOf(m, n), rate, m.Errors)
+			}
 		case "client":
 			b.WriteString("| client | echoes/s | echoes per client CPU-second | client CPU per echo | p50 | p99 | vs Node client |\n|---|---:|---:|---:|---:|---:|---:|\n")
 			base := find(sec, "", "node socket.io-client")
@@ -95,6 +109,7 @@ func (rep *report) write() error {
 
 	b.WriteString("## How to reproduce\n\n")
 	b.WriteString("```\nmake bench                 # full run, about 10 minutes; rewrites this file and bench/results/\nBENCH_QUICK=1 make bench   # ~30 s smoke run into bench/results/quick/\n" +
+		"BENCH_ONLY=cluster make bench   # some scenarios only (echo, pipelined, broadcast, idle, storm, polling, client, cluster) into bench/results/only/\n" +
 		"go run ./bench/server &   # or run one cell by hand:\nsio bench -mode echo -c 100 -inflight 16 -size 32 -duration 5s -pid $! http://127.0.0.1:PORT\n```\n\n")
 	b.WriteString("Each server runs pinned to CPU " + cfg.serverCPU + " and `sio bench` to CPU " + cfg.clientCPU + " (taskset). Server CPU is the utime+stime delta of " +
 		"/proc/PID/stat over the measurement window (after a warm-up); memory is read from the server's /stats endpoint after a forced GC. " +
@@ -186,7 +201,8 @@ func (rep *report) environment() [][2]string {
 		{"Go", cmdOut("go", "version")},
 		{"Node", cmdOut("node", "--version")},
 		{"socket.io / ws / bufferutil / socket.io-client", pkgVersion("socket.io") + " / " + pkgVersion("ws") + " / " + pkgVersion("bufferutil") + " (native prebuild) / " + pkgVersion("socket.io-client")},
-		{"servers", "ours: bench/server (socketio.NewServer(nil), default options); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON)"},
+		{"@socket.io/redis-adapter / redis (cross-node broadcast)", pkgVersion("@socket.io/redis-adapter") + " / " + pkgVersion("redis")},
+		{"servers", "ours: bench/server (socketio.NewServer(nil), default options); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON); clusters: two of ours with -redis (redisadapter.New), two of Node's with --redis (@socket.io/redis-adapter), on the Redis at " + rep.cfg.redis},
 		{"pinning", "server on CPU " + rep.cfg.serverCPU + ", load generator on CPU " + rep.cfg.clientCPU + " (so GOMAXPROCS=1 for both Go processes)"},
 		{"load generator", "sio bench (cmd/sio), WebSocket transport straight away (no polling upgrade), no compression offered"},
 		{"window", fmt.Sprintf("%gs per run after a warm-up; %d run(s) per cell, servers interleaved in each round", rep.cfg.seconds, rep.cfg.runs)},
@@ -262,6 +278,18 @@ func (rep *report) targets() [][3]string {
 				out = append(out, [3]string{"Client ≥ 3x Node's client per client CPU-s", fmt.Sprintf("%.2fx", r), check(r >= 3, true)})
 			}
 		}
+	}
+	for _, s := range rep.sections {
+		if s.ID != "cluster" {
+			continue
+		}
+		o, n := find(s, "", ours), find(s, "", node)
+		if o == nil || n == nil || n.PerCPU == 0 || n.Rate == 0 {
+			out = append(out, [3]string{"Cross-node broadcast: ratio Go/Node", "—", "not measured"})
+			continue
+		}
+		out = append(out, [3]string{"Cross-node broadcast: ratio Go/Node",
+			fmt.Sprintf("%.2fx deliveries per CPU-s of both nodes, %.2fx deliveries/s (%s)", o.PerCPU/n.PerCPU, o.Rate/n.Rate, o.Variant), "reported (no threshold)"})
 	}
 	return out
 }

@@ -3,6 +3,10 @@
 // server built on the same WebSocket library (internal/websocket), the
 // ceiling for what any Socket.IO server could do on this machine.
 //
+// With -redis, our server joins a cluster through the classic Redis adapter
+// (redisadapter.New, channels prefixed with -key), like bench/node/server.mjs
+// --redis: the cross-node broadcast scenario runs two of them.
+//
 // Both answer the events that sio bench sends (echo, join, bcast,
 // bcastroom) and serve /stats: JSON with the heap (HeapInuse+StackInuse),
 // the goroutines and the RSS after a forced GC.
@@ -14,6 +18,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -23,19 +28,32 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	socketio "github.com/socketio-go/socketio"
+	"github.com/socketio-go/socketio/redisadapter"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (port 0: any; the address is printed on stdout)")
 	mode := flag.String("mode", "sio", "sio (our Socket.IO server) or raw (a bare WebSocket server)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGTERM")
+	redisAddr := flag.String("redis", "", "sio mode: join a cluster with the classic Redis adapter on this Redis server (host:port)")
+	redisKey := flag.String("key", redisadapter.DefaultKey, "with -redis: the adapter's channel prefix")
 	flag.Parse()
 
 	var h http.Handler
 	switch *mode {
 	case "sio":
-		h = sioServer()
+		var opts *socketio.Options
+		if *redisAddr != "" {
+			rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
+			adapter, err := redisadapter.New(rdb, &redisadapter.Options{Key: *redisKey})
+			if err != nil {
+				log.Fatal(err)
+			}
+			opts = &socketio.Options{Adapter: adapter}
+		}
+		h = sioServer(opts)
 	case "raw":
 		h = newRawServer()
 	default:
@@ -44,6 +62,8 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", h)
 	mux.HandleFunc("/stats", serveStats)
+	// Heap and goroutine profiles of the server under test (127.0.0.1 only by default).
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -68,8 +88,8 @@ func main() {
 }
 
 // sioServer returns our server with the benchmark's handlers.
-func sioServer() http.Handler {
-	srv, err := socketio.NewServer(nil)
+func sioServer(opts *socketio.Options) http.Handler {
+	srv, err := socketio.NewServer(opts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -107,6 +127,9 @@ func serveStats(w http.ResponseWriter, _ *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]int64{
 		"heap":       int64(m.HeapInuse + m.StackInuse),
 		"goroutines": int64(runtime.NumGoroutine()),
+		"heap_inuse": int64(m.HeapInuse),
+		"heap_alloc": int64(m.HeapAlloc),
+		"stack":      int64(m.StackInuse),
 		"rss":        rss(),
 	})
 }

@@ -37,7 +37,10 @@ Modes:
   echo       every connection keeps -inflight "echo" events in flight
   ack        the same with acknowledgements instead of echoed events
   broadcast  -c receivers; one more connection emits "bcast" (or "bcastroom"
-             when -room > 0), keeping -inflight broadcasts in flight
+             when -room > 0), keeping -inflight broadcasts in flight.
+             With -emit-url (another node of the same cluster), the emitter
+             connects there and one more connection on URL, not counted,
+             paces it: the broadcasts cross the cluster adapter
   idle       open -c connections and hold them for -duration
   storm      -c workers loop: handshake, CONNECT, close (-cycles in all)
 `
@@ -62,6 +65,8 @@ type benchConfig struct {
 	dialConc  int
 	srcAddrs  int
 	client    string
+	emitURL   string
+	emitPID   int
 }
 
 // benchResult is what sio bench reports (as JSON with --json).
@@ -85,12 +90,14 @@ type benchResult struct {
 	// Load generator's own CPU during the window (user+system seconds).
 	ClientCPU float64 `json:"client_cpu_s"`
 	// The server's, from /proc/<pid>/stat, when --pid is given.
-	ServerCPU   float64 `json:"server_cpu_s,omitempty"`
-	ServerRSS0  int64   `json:"server_rss0,omitempty"` // bytes, before connecting
-	ServerRSS1  int64   `json:"server_rss1,omitempty"` // bytes, at the end of the window
-	StatsBefore *stats  `json:"stats_before,omitempty"`
-	StatsAfter  *stats  `json:"stats_after,omitempty"`
-	Load        string  `json:"loadavg"`
+	ServerCPU  float64 `json:"server_cpu_s,omitempty"`
+	ServerRSS0 int64   `json:"server_rss0,omitempty"` // bytes, before connecting
+	ServerRSS1 int64   `json:"server_rss1,omitempty"` // bytes, at the end of the window
+	// The emitting node's (-emit-pid), from /proc.
+	EmitServerCPU float64 `json:"emit_server_cpu_s,omitempty"`
+	StatsBefore   *stats  `json:"stats_before,omitempty"`
+	StatsAfter    *stats  `json:"stats_after,omitempty"`
+	Load          string  `json:"loadavg"`
 }
 
 // stats is the answer of a server's stats URL (after a forced GC).
@@ -117,6 +124,8 @@ func bench(ctx context.Context, args []string, out, errw *lockedWriter) int {
 	fs.IntVar(&c.pid, "pid", 0, "server process id: report its CPU time and RSS (from /proc)")
 	fs.StringVar(&c.statsURL, "stats", "", "server stats URL (JSON heap/goroutines/rss after GC), read before and after")
 	fs.StringVar(&c.client, "client", "fast", "fast (frames written directly) or lib (the client library; echo mode over websocket only)")
+	fs.StringVar(&c.emitURL, "emit-url", "", "broadcast mode: the emitter connects to this other node of URL's cluster (cross-node broadcast)")
+	fs.IntVar(&c.emitPID, "emit-pid", 0, "process id of the -emit-url node: report its CPU time too (from /proc)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress line")
 	fs.IntVar(&c.dialConc, "dial-concurrency", 64, "connections opened at the same time")
@@ -179,7 +188,27 @@ func (c *benchConfig) validate() error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("bad URL %q", c.url)
 	}
+	if c.emitURL != "" {
+		if c.mode != "broadcast" || c.room > 0 {
+			return errors.New("--emit-url needs --mode broadcast without --room")
+		}
+		if u, err := url.Parse(c.emitURL); err != nil || u.Host == "" {
+			return fmt.Errorf("bad --emit-url %q", c.emitURL)
+		}
+	}
 	return nil
+}
+
+// wsURLOf is the WebSocket URL of the Engine.IO endpoint of a server URL.
+func wsURLOf(u *url.URL) string {
+	path := strings.TrimSuffix(u.Path, "/")
+	if path == "" {
+		path = "/socket.io"
+	}
+	base := *u
+	base.Path = path + "/"
+	base.RawQuery = "EIO=4&transport=websocket"
+	return base.String()
 }
 
 // run is the shared state of one bench run.
@@ -189,6 +218,7 @@ type benchRun struct {
 	start time.Time // timestamps in broadcast payloads count from here
 
 	wsURL, pollURL string
+	emitWSURL      string // -emit-url's WebSocket URL
 	httpClient     *http.Client
 	dialer         func(ctx context.Context, network, addr string) (net.Conn, error)
 
@@ -243,6 +273,10 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 	wsURL := base.String()
 	base.RawQuery = "EIO=4&transport=polling"
 	r := &benchRun{cfg: c, errw: errw, start: time.Now(), wsURL: wsURL, pollURL: base.String()}
+	if c.emitURL != "" {
+		eu, _ := url.Parse(c.emitURL)
+		r.emitWSURL = wsURLOf(eu)
+	}
 	r.dialer = sourceDialer(u.Hostname(), c.srcAddrs)
 	tr := &http.Transport{DialContext: r.dialer, MaxIdleConnsPerHost: 4 * c.conns, MaxIdleConns: 4 * c.conns, DisableCompression: true}
 	r.httpClient = &http.Client{Transport: tr}
@@ -293,7 +327,7 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 		r.startStorm(runCtx, &wg)
 	}
 	sleepCtx(ctx, c.warmup)
-	cpu0, srv0 := selfCPU(), procCPU(c.pid)
+	cpu0, srv0, emit0 := selfCPU(), procCPU(c.pid), procCPU(c.emitPID)
 	t0 := time.Now()
 	r.measuring.Store(true)
 	window := time.NewTimer(c.duration)
@@ -312,6 +346,9 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 	if c.pid > 0 {
 		res.ServerCPU = procCPU(c.pid) - srv0
 		res.ServerRSS1 = procRSS(c.pid)
+	}
+	if c.emitPID > 0 {
+		res.EmitServerCPU = procCPU(c.emitPID) - emit0
 	}
 	if c.statsURL != "" && c.mode == "idle" {
 		res.StatsAfter = r.fetchStats(ctx)
@@ -374,6 +411,9 @@ func (res *benchResult) text() string {
 			fmt.Fprintf(&b, " (%.2f µs per message)", res.ServerCPU*1e6/float64(res.Messages))
 		}
 		fmt.Fprintf(&b, ", server RSS %d -> %d KiB", res.ServerRSS0>>10, res.ServerRSS1>>10)
+	}
+	if res.EmitServerCPU > 0 {
+		fmt.Fprintf(&b, ", emitting node CPU %.2fs", res.EmitServerCPU)
 	}
 	b.WriteString("\n")
 	if res.StatsBefore != nil && res.StatsAfter != nil {
@@ -449,7 +489,12 @@ func payloadOf(size int) string { return strings.Repeat("x", size) }
 
 // wsConnect opens a WebSocket session and connects to the main namespace.
 func (r *benchRun) wsConnect(ctx context.Context) (*websocket.Conn, error) {
-	ws, _, err := websocket.Dial(ctx, r.wsURL, &websocket.DialOptions{DialContext: r.dialer})
+	return r.wsConnectTo(ctx, r.wsURL)
+}
+
+// wsConnectTo is wsConnect to the Engine.IO WebSocket URL wsURL.
+func (r *benchRun) wsConnectTo(ctx context.Context, wsURL string) (*websocket.Conn, error) {
+	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{DialContext: r.dialer})
 	if err != nil {
 		return nil, err
 	}
@@ -707,6 +752,9 @@ func (r *benchRun) startBroadcast(ctx context.Context, wg *sync.WaitGroup) func(
 		if err != nil {
 			return err
 		}
+		if r.emitWSURL != "" {
+			return r.startCrossNode(ctx, wg, conns[0], conns[1:])
+		}
 		emitter, receivers := conns[0], conns[1:]
 		target := "bcast"
 		if r.cfg.room > 0 {
@@ -864,6 +912,123 @@ func (r *benchRun) emitLoop(ws *websocket.Conn, target string) {
 			}
 		}
 	}
+}
+
+// startCrossNode runs a cross-node broadcast: the emitter is connected to
+// another node of the cluster (-emit-url), and pacer, connected to the
+// node under test like the receivers but not counted, paces it: the next
+// broadcast leaves when pacer receives an earlier one, so cfg.inflight
+// broadcasts are in flight through the cluster adapter (one more is sent
+// when none arrived for half a second). The emitter's own copies (delivered by
+// its node) are read and dropped.
+func (r *benchRun) startCrossNode(ctx context.Context, wg *sync.WaitGroup, pacer *websocket.Conn, receivers []*websocket.Conn) error {
+	closeAll := func() {
+		pacer.CloseNow()
+		for _, ws := range receivers {
+			ws.CloseNow()
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	emitter, err := r.wsConnectTo(cctx, r.emitWSURL)
+	cancel()
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("emitter: %w", err)
+	}
+	for _, ws := range receivers {
+		wg.Add(1)
+		go func(ws *websocket.Conn) {
+			defer wg.Done()
+			stop := context.AfterFunc(ctx, func() { ws.CloseNow() })
+			defer stop()
+			r.receiveLoop(ws)
+			ws.CloseNow()
+		}(ws)
+	}
+	tokens := make(chan struct{}, r.cfg.inflight)
+	wg.Add(3)
+	go func() { // pacer: one token per broadcast that crossed
+		defer wg.Done()
+		stop := context.AfterFunc(ctx, func() { pacer.CloseNow() })
+		defer stop()
+		defer close(tokens)
+		for {
+			_, data, err := pacer.ReadMessage()
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			if sio, ok := handleControl(pacer, data); ok && len(sio) > 0 && sio[0] == '2' {
+				select {
+				case tokens <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	go func() { // the emitter's own copies and pings
+		defer wg.Done()
+		stop := context.AfterFunc(ctx, func() { emitter.CloseNow() })
+		defer stop()
+		for {
+			_, data, err := emitter.ReadMessage()
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			handleControl(emitter, data)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		defer emitter.CloseNow()
+		frame := r.stampedFrame("bcast")
+		send := func() error {
+			r.stamp(frame)
+			r.sent.Add(1)
+			return emitter.WriteMessage(websocket.Text, frame)
+		}
+		for i := 0; i < r.cfg.inflight; i++ {
+			if err := send(); err != nil {
+				r.fail(err)
+				return
+			}
+		}
+		for {
+			if err := emitter.Flush(); err != nil {
+				r.fail(err)
+				return
+			}
+			// A broadcast lost between the nodes (say, sent before the
+			// other node had subscribed) is replaced after a while.
+			select {
+			case _, ok := <-tokens:
+				if !ok {
+					return
+				}
+			case <-time.After(500 * time.Millisecond):
+			}
+			if err := send(); err != nil {
+				r.fail(err)
+				return
+			}
+			for more := true; more; { // and one per token already there
+				select {
+				case _, ok := <-tokens:
+					if !ok {
+						return
+					}
+					if err := send(); err != nil {
+						r.fail(err)
+						return
+					}
+				default:
+					more = false
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 // --- Connection storm -----------------------------------------------------------

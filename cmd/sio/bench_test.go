@@ -52,6 +52,8 @@ func TestBench(t *testing.T) {
 		{"ack", []string{"-mode", "ack", "-c", "4", "-inflight", "4", "-size", "1024"}},
 		{"broadcast", []string{"-mode", "broadcast", "-c", "5", "-inflight", "2"}},
 		{"room", []string{"-mode", "broadcast", "-c", "5", "-room", "2"}},
+		// The emitter on "another node": here the same server, a cluster of one.
+		{"emit-url", []string{"-mode", "broadcast", "-c", "5", "-inflight", "2", "-emit-url", hs.URL}},
 		{"idle", []string{"-mode", "idle", "-c", "3"}},
 		{"storm", []string{"-mode", "storm", "-c", "2", "-cycles", "20"}},
 		{"polling", []string{"-mode", "echo", "-transport", "polling", "-c", "2", "-rate", "50"}},
@@ -85,6 +87,9 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "-transport", "polling", "-mode", "ack", "http://127.0.0.1:1"},
 		{"bench", "-client", "lib", "-mode", "ack", "http://127.0.0.1:1"},
 		{"bench", "-room", "5", "-c", "2", "-mode", "broadcast", "http://127.0.0.1:1"},
+		{"bench", "-emit-url", "http://127.0.0.1:2", "-mode", "echo", "http://127.0.0.1:1"},
+		{"bench", "-emit-url", "http://127.0.0.1:2", "-room", "1", "-c", "2", "-mode", "broadcast", "http://127.0.0.1:1"},
+		{"bench", "-emit-url", "::", "-mode", "broadcast", "http://127.0.0.1:1"},
 	} {
 		var out, errb syncBuffer
 		if code := run(context.Background(), args, &out, &errb); code != exitUsage {
