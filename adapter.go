@@ -79,8 +79,8 @@ type InMemoryAdapter struct {
 	nsp *Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> socket ids
-	sids  map[string]map[string]struct{} // socket id -> rooms
+	rooms map[string]strSet // room -> socket ids
+	sids  map[string]strSet // socket id -> rooms
 
 	recovery *RecoveryOptions
 	recMu    sync.Mutex
@@ -108,8 +108,8 @@ func NewInMemoryAdapter(nsp *Namespace) Adapter { return newInMemoryAdapter(nsp)
 func newInMemoryAdapter(nsp *Namespace) *InMemoryAdapter {
 	a := &InMemoryAdapter{
 		nsp:   nsp,
-		rooms: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		rooms: make(map[string]strSet),
+		sids:  make(map[string]strSet),
 	}
 	if rec := nsp.srv.opts.ConnectionStateRecovery; rec != nil {
 		a.recovery = rec
@@ -124,36 +124,30 @@ func (a *InMemoryAdapter) AddAll(id string, rooms []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.sids[id]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		a.sids[id] = mine
-	}
 	for _, r := range rooms {
-		mine[r] = struct{}{}
-		members := a.rooms[r]
-		if members == nil {
-			members = make(map[string]struct{}, 1)
-			a.rooms[r] = members
-		}
-		members[id] = struct{}{}
+		mine = mine.add(r)
+		a.rooms[r] = a.rooms[r].add(id)
 	}
+	a.sids[id] = mine
 }
 
 // Del implements Adapter.
 func (a *InMemoryAdapter) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if mine := a.sids[id]; mine != nil {
-		delete(mine, room)
+	if mine, ok := a.sids[id]; ok {
+		a.sids[id] = mine.del(room)
 	}
 	a.delFromRoomLocked(id, room)
 }
 
 func (a *InMemoryAdapter) delFromRoomLocked(id, room string) {
-	if members := a.rooms[room]; members != nil {
-		delete(members, id)
-		if len(members) == 0 {
+	if members, ok := a.rooms[room]; ok {
+		members = members.del(id)
+		if members.len() == 0 {
 			delete(a.rooms, room)
+		} else {
+			a.rooms[room] = members
 		}
 	}
 }
@@ -162,7 +156,11 @@ func (a *InMemoryAdapter) delFromRoomLocked(id, room string) {
 func (a *InMemoryAdapter) DelAll(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for r := range a.sids[id] {
+	mine := a.sids[id]
+	for _, r := range mine.few {
+		a.delFromRoomLocked(id, r)
+	}
+	for r := range mine.many {
 		a.delFromRoomLocked(id, r)
 	}
 	delete(a.sids, id)
@@ -172,8 +170,10 @@ func (a *InMemoryAdapter) DelAll(id string) {
 func (a *InMemoryAdapter) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.sids[id]))
-	for r := range a.sids[id] {
+	mine := a.sids[id]
+	out := make([]string, 0, mine.len())
+	out = append(out, mine.few...)
+	for r := range mine.many {
 		out = append(out, r)
 	}
 	return out
@@ -185,7 +185,7 @@ func (a *InMemoryAdapter) Rooms() map[string]int {
 	defer a.mu.RUnlock()
 	out := make(map[string]int, len(a.rooms))
 	for r, m := range a.rooms {
-		out[r] = len(m)
+		out[r] = m.len()
 	}
 	return out
 }
@@ -218,7 +218,11 @@ func (a *InMemoryAdapter) targets(opts BroadcastOptions) *[]*Socket {
 	if len(opts.Except) > 0 {
 		except = make(map[string]struct{})
 		for _, r := range opts.Except {
-			for id := range a.rooms[r] {
+			members := a.rooms[r]
+			for _, id := range members.few {
+				except[id] = struct{}{}
+			}
+			for id := range members.many {
 				except[id] = struct{}{}
 			}
 		}
@@ -236,20 +240,27 @@ func (a *InMemoryAdapter) targets(opts BroadcastOptions) *[]*Socket {
 		if len(opts.Rooms) > 1 {
 			seen = make(map[string]struct{})
 		}
+		visit := func(id string) {
+			if _, no := except[id]; no {
+				return
+			}
+			if seen != nil {
+				if _, dup := seen[id]; dup {
+					return
+				}
+				seen[id] = struct{}{}
+			}
+			if s := nsp.sockets[id]; s != nil {
+				*out = append(*out, s)
+			}
+		}
 		for _, r := range opts.Rooms {
-			for id := range a.rooms[r] {
-				if _, no := except[id]; no {
-					continue
-				}
-				if seen != nil {
-					if _, dup := seen[id]; dup {
-						continue
-					}
-					seen[id] = struct{}{}
-				}
-				if s := nsp.sockets[id]; s != nil {
-					*out = append(*out, s)
-				}
+			members := a.rooms[r]
+			for _, id := range members.few {
+				visit(id)
+			}
+			for id := range members.many {
+				visit(id)
 			}
 		}
 	}
@@ -491,4 +502,62 @@ func includes(rooms []string, opts BroadcastOptions) bool {
 		}
 	}
 	return in
+}
+
+// strSet is a set of strings kept as a slice while small and as a map
+// beyond: most sockets are in one or two rooms and most rooms (the one named
+// after each socket) hold one socket, and a one-element slice costs 16 bytes
+// where the smallest map costs about 200. The zero value is empty; add and
+// del return the updated set.
+type strSet struct {
+	few  []string
+	many map[string]struct{}
+}
+
+const strSetSliceMax = 8
+
+func (s strSet) len() int {
+	if s.many != nil {
+		return len(s.many)
+	}
+	return len(s.few)
+}
+
+func (s strSet) add(v string) strSet {
+	if s.many != nil {
+		s.many[v] = struct{}{}
+		return s
+	}
+	for _, x := range s.few {
+		if x == v {
+			return s
+		}
+	}
+	if len(s.few) < strSetSliceMax {
+		s.few = append(s.few, v)
+		return s
+	}
+	m := make(map[string]struct{}, len(s.few)+1)
+	for _, x := range s.few {
+		m[x] = struct{}{}
+	}
+	m[v] = struct{}{}
+	return strSet{many: m}
+}
+
+func (s strSet) del(v string) strSet {
+	if s.many != nil {
+		delete(s.many, v)
+		return s
+	}
+	for i, x := range s.few {
+		if x == v {
+			last := len(s.few) - 1
+			s.few[i] = s.few[last]
+			s.few[last] = ""
+			s.few = s.few[:last]
+			break
+		}
+	}
+	return s
 }

@@ -18,7 +18,7 @@ type client struct {
 	decoder parser.Decoder
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name
+	sockets      []*Socket // one per namespace: a client joins few, and a slice is far smaller than a map
 	connectTimer *time.Timer
 	closed       bool
 }
@@ -30,7 +30,6 @@ func newClient(srv *Server, conn *engineio.Session) {
 		srv:     srv,
 		conn:    conn,
 		decoder: srv.opts.Parser.NewDecoder(),
-		sockets: make(map[string]*Socket, 1),
 	}
 	conn.OnMessage(c.onMessage)
 	conn.OnClose(func(reason string, _ error) { c.onClose(reason) })
@@ -57,7 +56,7 @@ func (c *client) onMessage(m engineio.Message) {
 		return // waiting for attachments
 	}
 	c.mu.Lock()
-	sock := c.sockets[p.Namespace]
+	sock := c.socketLocked(p.Namespace)
 	c.mu.Unlock()
 	switch {
 	case sock == nil && p.Type == parser.Connect:
@@ -90,7 +89,11 @@ func (c *client) connect(name string, auth json.RawMessage) {
 // registered is called by the namespace once a socket is connected.
 func (c *client) registered(s *Socket) {
 	c.mu.Lock()
-	c.sockets[s.nsp.name] = s
+	if i := c.indexLocked(s.nsp.name); i >= 0 {
+		c.sockets[i] = s
+	} else {
+		c.sockets = append(c.sockets, s)
+	}
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 		c.connectTimer = nil
@@ -98,10 +101,32 @@ func (c *client) registered(s *Socket) {
 	c.mu.Unlock()
 }
 
+// indexLocked returns the index in c.sockets of the socket on namespace
+// name, or -1; c.mu is held.
+func (c *client) indexLocked(name string) int {
+	for i, s := range c.sockets {
+		if s.nsp.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// socketLocked returns the socket on namespace name, or nil; c.mu is held.
+func (c *client) socketLocked(name string) *Socket {
+	if i := c.indexLocked(name); i >= 0 {
+		return c.sockets[i]
+	}
+	return nil
+}
+
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	for i, x := range c.sockets {
+		if x == s {
+			c.sockets = append(c.sockets[:i:i], c.sockets[i+1:]...)
+			break
+		}
 	}
 	c.mu.Unlock()
 }
@@ -151,7 +176,7 @@ func (c *client) onClose(reason string) {
 	for _, s := range c.sockets {
 		socks = append(socks, s)
 	}
-	c.sockets = map[string]*Socket{}
+	c.sockets = nil
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.onClose(reason)

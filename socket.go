@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/socketio-go/socketio/engineio"
+	"github.com/socketio-go/socketio/internal/lazyctx"
 	"github.com/socketio-go/socketio/parser"
 )
 
@@ -75,6 +76,47 @@ type listener struct {
 	once bool
 }
 
+// eventHandlers holds a socket's listeners by event name. A socket listens
+// to a handful of events: a slice scanned in order is as fast as a map for
+// those and much smaller (a map's first group alone is about 350 bytes, for
+// every connection).
+type eventHandlers []eventListeners
+
+type eventListeners struct {
+	name string
+	ls   []*listener
+}
+
+func (h eventHandlers) get(name string) []*listener {
+	for i := range h {
+		if h[i].name == name {
+			return h[i].ls
+		}
+	}
+	return nil
+}
+
+// set replaces the listeners of an event; none removes the event.
+func (h *eventHandlers) set(name string, ls []*listener) {
+	for i := range *h {
+		if (*h)[i].name != name {
+			continue
+		}
+		if len(ls) > 0 {
+			(*h)[i].ls = ls
+			return
+		}
+		last := len(*h) - 1
+		(*h)[i] = (*h)[last]
+		(*h)[last] = eventListeners{}
+		*h = (*h)[:last]
+		return
+	}
+	if len(ls) > 0 {
+		*h = append(*h, eventListeners{name: name, ls: ls})
+	}
+}
+
 type outListener struct {
 	fn func(event string, args Args)
 }
@@ -89,15 +131,14 @@ type Socket struct {
 	nsp       *Namespace
 	client    *client
 	handshake *Handshake
-	ctx       context.Context
-	cancel    context.CancelFunc
+	ctx       lazyctx.Ctx
 	recovered bool
 
 	mu            sync.Mutex
 	connected     bool
 	closing       bool // disconnect under way: new events are dropped
 	data          any
-	handlers      map[string][]*listener
+	handlers      eventHandlers
 	anyListeners  []*listener
 	outListeners  []*outListener
 	middlewares   []func(*Event) error
@@ -112,8 +153,7 @@ type Socket struct {
 }
 
 func newSocket(nsp *Namespace, c *client, auth json.RawMessage, sess *PersistedSession) *Socket {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Socket{nsp: nsp, client: c, ctx: ctx, cancel: cancel, handlers: map[string][]*listener{}}
+	s := &Socket{nsp: nsp, client: c}
 	if sess != nil {
 		s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
 	} else {
@@ -161,7 +201,7 @@ func (s *Socket) Handshake() *Handshake { return s.handshake }
 func (s *Socket) Conn() *engineio.Session { return s.client.conn }
 
 // Context returns a context cancelled when the socket disconnects.
-func (s *Socket) Context() context.Context { return s.ctx }
+func (s *Socket) Context() context.Context { return s.ctx.Context() }
 
 // Recovered reports whether the socket's state was restored by connection
 // state recovery.
@@ -208,11 +248,11 @@ func (s *Socket) Once(event string, fn func(*Event)) (off func()) {
 
 func (s *Socket) addListener(event string, l *listener) func() {
 	s.mu.Lock()
-	s.handlers[event] = append(s.handlers[event], l)
+	s.handlers.set(event, append(s.handlers.get(event), l))
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		s.handlers[event] = without(s.handlers[event], l)
+		s.handlers.set(event, without(s.handlers.get(event), l))
 		s.mu.Unlock()
 	}
 }
@@ -220,7 +260,7 @@ func (s *Socket) addListener(event string, l *listener) func() {
 // Off removes every handler of the event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers.set(event, nil)
 	s.mu.Unlock()
 }
 
@@ -477,7 +517,7 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f Fl
 			return Args{}, ErrTimeout
 		}
 		return Args{}, ctx.Err()
-	case <-s.ctx.Done():
+	case <-s.Context().Done():
 		s.dropAck(id)
 		return Args{}, ErrDisconnected
 	}
@@ -640,10 +680,10 @@ func (s *Socket) dispatch(ev *Event) {
 		}
 	}
 	s.mu.Lock()
-	ls := s.handlers[ev.Name]
+	ls := s.handlers.get(ev.Name)
 	for _, l := range ls {
 		if l.once {
-			s.handlers[ev.Name] = without(s.handlers[ev.Name], l)
+			s.handlers.set(ev.Name, without(s.handlers.get(ev.Name), l))
 		}
 	}
 	s.mu.Unlock()
@@ -677,7 +717,7 @@ func (s *Socket) onClose(reason string) {
 	s.closing = true
 	s.mu.Unlock()
 	s.client.remove(s)
-	s.cancel()
+	s.ctx.Cancel()
 	s.schedule(func() {
 		// As in socket.io, "disconnecting" handlers still see the socket
 		// connected and in its rooms.
@@ -727,6 +767,7 @@ func (s *Socket) schedule(fn func(), force bool) bool {
 
 func (s *Socket) drain() {
 	defer s.nsp.srv.goroutines.Done()
+	presizeStack(0)
 	for {
 		s.qmu.Lock()
 		if len(s.queue) == 0 {
@@ -741,6 +782,20 @@ func (s *Socket) drain() {
 		s.qmu.Unlock()
 		s.run(fn)
 	}
+}
+
+// presizeStack grows a new handler goroutine's stack to 4 KiB while it is
+// one frame deep. The runtime starts goroutines at the average stack in use,
+// which is 2 KiB when most goroutines are idle connection readers (see
+// engineio's readLoop); a handler that emits then outgrows it mid-call, and
+// copying a stack many frames deep costs about 10% of an echo's CPU.
+// Growing it here costs a copy of one frame.
+//
+//go:noinline
+func presizeStack(i int) byte {
+	var b [1280]byte // more than a 2 KiB stack has left above its guard
+	b[i] = 1
+	return b[i/2]
 }
 
 // run calls a handler, turning a panic into a closed connection: a handler

@@ -81,8 +81,9 @@ type Options struct {
 	// "transport error". Default 16 MiB. Node has no such cap.
 	MaxBufferedBytes int
 
-	// WriteTimeout bounds one write to a WebSocket; a peer that does not read
-	// for that long is closed with "transport error". Default: PingTimeout.
+	// WriteTimeout bounds writes to a WebSocket: a peer that does not read
+	// for that long (up to 1.5 times as long: the deadline is renewed, not
+	// set on every write) is closed with "transport error". Default: PingTimeout.
 	WriteTimeout time.Duration
 
 	// Cluster, when set, lets the other nodes of a cluster serve this

@@ -253,7 +253,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		// Queued first but written only once OnConnection has returned: a
 		// client that saw the open packet could otherwise make the session
 		// close (and call OnClose) before its handlers are set.
-		sess.enqueue(outMsg{typ: 0, data: open})
+		sess.enqueue(false, outMsg{typ: 0, data: open})
 	}
 	if s.onConnection != nil {
 		s.onConnection(sess)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socketio-go/socketio/internal/eiocodec"
+	"github.com/socketio-go/socketio/internal/lazyctx"
 	"github.com/socketio-go/socketio/internal/websocket"
 )
 
@@ -110,11 +111,10 @@ type wsConn interface {
 // OnConnection function; they are called from the session's read path, one at
 // a time and in the order the packets arrived.
 type Session struct {
-	srv    *Server
-	id     string
-	req    *http.Request
-	ctx    context.Context
-	cancel context.CancelFunc
+	srv *Server
+	id  string
+	req *http.Request
+	ctx lazyctx.Ctx
 
 	// The handlers are guarded by mu: a session may close (Server.Close, a
 	// timer) while OnConnection is still setting them.
@@ -137,8 +137,10 @@ type Session struct {
 	postActive bool
 	wake       chan struct{}
 
-	ws      wsConn
-	writing bool
+	ws        wsConn
+	writing   bool
+	unflushed bool      // writeInline left bytes in ws's buffer: the writer flushes them first
+	wdeadline time.Time // the write deadline last set on ws (writer only)
 	// startWriter is s.writeLoop as a func value made once: a go statement
 	// on the method would allocate a closure each time an idle session
 	// starts writing, that is, per recipient of a broadcast.
@@ -158,9 +160,8 @@ type Session struct {
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
 	req := r.Clone(context.Background())
 	req.Body = http.NoBody
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
-		srv: srv, id: id, req: req, ctx: ctx, cancel: cancel,
+		srv: srv, id: id, req: req,
 		transport: transport,
 		closeByte: '1',
 		wake:      make(chan struct{}, 1),
@@ -176,7 +177,7 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Request() *http.Request { return s.req }
 
 // Context returns a context cancelled when the session closes.
-func (s *Session) Context() context.Context { return s.ctx }
+func (s *Session) Context() context.Context { return s.ctx.Context() }
 
 // Transport returns the current transport name: "polling" or "websocket".
 func (s *Session) Transport() string {
@@ -221,31 +222,36 @@ func (s *Session) OnUpgrade(fn func(transport string)) {
 // Send queues messages for the client, in order and together (no other
 // message is queued between them). It returns ErrClosed once the session is
 // closing. The session keeps the Data slices until they are written: callers
-// must not modify them.
+// must not modify them. On an idle WebSocket session, Send writes from the
+// caller's goroutine with one non-blocking write; it never waits for the peer.
 func (s *Session) Send(msgs ...Message) error {
 	if len(msgs) == 1 {
-		return s.enqueue(outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary, noCompress: msgs[0].NoCompress})
+		return s.enqueue(true, outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary, noCompress: msgs[0].NoCompress})
 	}
 	out := make([]outMsg, len(msgs))
 	for i, m := range msgs {
 		out[i] = outMsg{typ: eiocodec.Message, data: m.Data, binary: m.Binary, noCompress: m.NoCompress}
 	}
-	return s.enqueue(out...)
+	return s.enqueue(true, out...)
 }
 
 // SendPrepared queues prepared messages, in order and together.
 func (s *Session) SendPrepared(msgs ...*PreparedMessage) error {
 	if len(msgs) == 1 {
-		return s.enqueue(outMsg{typ: eiocodec.Message, prepared: msgs[0]})
+		return s.enqueue(false, outMsg{typ: eiocodec.Message, prepared: msgs[0]})
 	}
 	out := make([]outMsg, len(msgs))
 	for i, m := range msgs {
 		out[i] = outMsg{typ: eiocodec.Message, prepared: m}
 	}
-	return s.enqueue(out...)
+	return s.enqueue(false, out...)
 }
 
-func (s *Session) enqueue(msgs ...outMsg) error {
+// enqueue queues msgs. With inline, an idle WebSocket writer is bypassed:
+// the caller buffers the messages and tries one non-blocking write itself
+// (writeInline); broadcasts (SendPrepared) and the heartbeat use the writer
+// goroutine, so that one sender does not write to every recipient in turn.
+func (s *Session) enqueue(inline bool, msgs ...outMsg) error {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -262,6 +268,15 @@ func (s *Session) enqueue(msgs ...outMsg) error {
 	}
 	s.queue = append(s.queue, msgs...)
 	s.queued += n
+	if inline && s.transport == TransportWebSocket && !s.writing && s.ws != nil {
+		if tf, ok := s.ws.(tryFlusher); ok {
+			s.writing = true
+			ws, batch := s.ws, s.takeQueueLocked()
+			s.mu.Unlock()
+			s.writeInline(ws, tf, batch)
+			return nil
+		}
+	}
 	s.kickLocked()
 	s.mu.Unlock()
 	return nil
@@ -305,7 +320,7 @@ func (s *Session) startHeartbeat() {
 }
 
 func (s *Session) ping() {
-	if s.enqueue(outMsg{typ: eiocodec.Ping}) != nil {
+	if s.enqueue(false, outMsg{typ: eiocodec.Ping}) != nil {
 		return
 	}
 	s.mu.Lock()
@@ -440,7 +455,7 @@ func (s *Session) closeWith(reason string, cause error) {
 		probe.CloseNow()
 	}
 	s.srv.remove(s)
-	s.cancel()
+	s.ctx.Cancel()
 	s.srv.log.Debug("engineio: session closed", "sid", s.id, "reason", reason, "cause", cause)
 	s.mu.Lock()
 	fn := s.onClose

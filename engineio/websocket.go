@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/socketio-go/socketio/internal/eiocodec"
@@ -13,8 +14,60 @@ import (
 var errUpgradeRefused = errors.New("engineio: upgrade refused")
 
 // readLoop reads the session's WebSocket until it fails or the session closes.
+//
+// An idle session's reader is its only goroutine, so its stack is most of
+// the session's memory. The reader waits for input in WaitReadable, from
+// this shallow frame, and decodes and handles in readBurst. A goroutine's
+// stack only shrinks while it uses less than a quarter of it minus a guard,
+// so once a burst has grown it to 4 KiB it would stay there: after the
+// bursts that tend to be deep (the first one, which carries the handshake
+// or a namespace CONNECT) and after each pong (once per ping interval, so
+// that a connection gone idle is also trimmed), the reader hands over to a
+// fresh goroutine, which starts and waits at 2 KiB.
 func (s *Session) readLoop(ws wsConn) {
-	defer s.srv.goroutines.Done()
+	s.readFrom(ws, true)
+}
+
+func (s *Session) readFrom(ws wsConn, first bool) {
+	w, _ := ws.(idleWaiter)
+	for {
+		if w != nil {
+			w.WaitReadable()
+		}
+		switch s.readBurst(ws, w) {
+		case burstOver:
+			s.srv.goroutines.Done()
+			return
+		case burstPong:
+			first = true
+		}
+		if first && w != nil {
+			go s.readFrom(ws, false) // inherits this goroutine's count
+			return
+		}
+	}
+}
+
+// What readBurst reports.
+const (
+	burstOver = iota // the session is over
+	burstIdle        // the input is drained
+	burstPong        // drained, and a pong was among the packets
+)
+
+// idleWaiter is the part of *websocket.Conn that lets readLoop wait for
+// input without decoding it.
+type idleWaiter interface {
+	WaitReadable()
+	Buffered() int
+}
+
+// readBurst handles the messages that arrive until the input is drained (w
+// nil: until the connection ends).
+//
+//go:noinline
+func (s *Session) readBurst(ws wsConn, w idleWaiter) int {
+	pong := false
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
@@ -28,15 +81,22 @@ func (s *Session) readLoop(ws wsConn) {
 			}
 			s.mu.Unlock()
 			s.closeWith(reason, err)
-			return
+			return burstOver
 		}
 		p, ok := decodeWS(typ, data)
 		if !ok {
 			s.closeWith(ReasonParseError, eiocodec.ErrInvalidPacket)
-			return
+			return burstOver
 		}
+		pong = pong || p.Type == eiocodec.Pong
 		if !s.handlePacket(p) {
-			return
+			return burstOver
+		}
+		if w != nil && w.Buffered() == 0 {
+			if pong {
+				return burstPong
+			}
+			return burstIdle
 		}
 	}
 }
@@ -70,7 +130,6 @@ func wsCloseReason(err error) string {
 // frame and finishes the close.
 func (s *Session) writeLoop() {
 	defer s.srv.goroutines.Done()
-	var scratch []byte
 	for {
 		s.mu.Lock()
 		ws := s.ws
@@ -79,7 +138,7 @@ func (s *Session) writeLoop() {
 			s.mu.Unlock()
 			return
 		}
-		if len(s.queue) == 0 {
+		if len(s.queue) == 0 && !s.unflushed {
 			s.writing = false
 			closing := s.state == stateClosing
 			s.mu.Unlock()
@@ -89,32 +148,12 @@ func (s *Session) writeLoop() {
 			}
 			return
 		}
+		s.unflushed = false
 		batch := s.takeQueueLocked()
 		s.mu.Unlock()
 
-		ws.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
-		var err error
-		for i := range batch {
-			m := &batch[i]
-			switch {
-			case m.prepared != nil:
-				err = ws.WritePrepared(m.prepared.ws())
-			default:
-				write := ws.WriteMessage
-				if m.noCompress {
-					write = ws.WriteUncompressed
-				}
-				if m.binary {
-					err = write(websocket.Binary, m.data)
-				} else {
-					scratch = append(append(scratch[:0], '0'+byte(m.typ)), m.data...)
-					err = write(websocket.Text, scratch)
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
+		s.refreshWriteDeadline(ws)
+		err := writeBatch(ws, batch)
 		if err == nil {
 			err = ws.Flush()
 		}
@@ -124,6 +163,94 @@ func (s *Session) writeLoop() {
 			return
 		}
 	}
+}
+
+// refreshWriteDeadline gives the coming flush at least WriteTimeout. Setting
+// the deadline costs a runtime timer update, a measurable share of a
+// broadcast's CPU when done per recipient and batch, so a deadline is set
+// 1.5 WriteTimeout ahead and renewed only once less than WriteTimeout is
+// left: a peer that stops reading is closed after between 1 and 1.5
+// WriteTimeout. Only the writer (writeLoop, one at a time) calls it.
+func (s *Session) refreshWriteDeadline(ws wsConn) {
+	now := time.Now()
+	t := s.srv.opts.WriteTimeout
+	if s.wdeadline.IsZero() || s.wdeadline.Sub(now) < t {
+		s.wdeadline = now.Add(t + t/2)
+		ws.SetWriteDeadline(s.wdeadline)
+	}
+}
+
+// writeBatch buffers a batch on the WebSocket (without flushing it).
+func writeBatch(ws wsConn, batch []outMsg) error {
+	var scratch *[]byte
+	var err error
+	for i := range batch {
+		m := &batch[i]
+		switch {
+		case m.prepared != nil:
+			err = ws.WritePrepared(m.prepared.ws())
+		default:
+			write := ws.WriteMessage
+			if m.noCompress {
+				write = ws.WriteUncompressed
+			}
+			if m.binary {
+				err = write(websocket.Binary, m.data)
+			} else {
+				if scratch == nil {
+					scratch = scratchPool.Get().(*[]byte)
+				}
+				*scratch = append(append((*scratch)[:0], '0'+byte(m.typ)), m.data...)
+				err = write(websocket.Text, *scratch)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if scratch != nil {
+		if cap(*scratch) <= 64<<10 {
+			scratchPool.Put(scratch)
+		}
+	}
+	return err
+}
+
+// scratchPool holds the buffers in which a text packet is prefixed with its
+// type before WriteMessage copies it.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// tryFlusher is the part of *websocket.Conn that writes without blocking.
+type tryFlusher interface {
+	TryFlush() bool
+}
+
+// writeInline writes a batch from the sender's goroutine, the session's
+// writer being idle (s.writing was set for it): the frames are buffered and
+// one non-blocking write is tried. Whatever is left (bytes the socket did not
+// take, messages queued meanwhile, a close to send) goes to the writer
+// goroutine, so a sender never waits for a slow peer. This saves an echo or
+// an ack the start of a goroutine and a switch to it.
+func (s *Session) writeInline(ws wsConn, tf tryFlusher, batch []outMsg) {
+	err := writeBatch(ws, batch)
+	clear(batch)
+	if err != nil {
+		s.closeWith(ReasonTransportError, err)
+		return
+	}
+	flushed := tf.TryFlush()
+	s.mu.Lock()
+	switch {
+	case s.state == stateClosed:
+		s.writing = false
+	case flushed && len(s.queue) == 0 && s.state == stateOpen:
+		s.writing = false
+	default:
+		s.unflushed = !flushed
+		s.srv.goroutines.Add()
+		go s.startWriter()
+	}
+	s.mu.Unlock()
 }
 
 // serveUpgrade takes a WebSocket request for a polling session: after the

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -101,6 +102,7 @@ type Conn struct {
 	r, w    int
 	filled  bool // the last read filled buf: more is probably waiting in the kernel
 	readErr error
+	waitErr error // the failed read of WaitReadable, for the next ReadMessage
 	small   [smallReadSize]byte
 
 	// Write side, guarded by wmu. wbuf is borrowed from writeBufPool on the
@@ -108,6 +110,7 @@ type Conn struct {
 	// wbuf pieces and shared prepared frames when a large prepared frame is
 	// queued (written with writev, never copied); wbuf[:mark] is already in segs.
 	wmu      sync.Mutex
+	raw      syscall.RawConn // nil when nc has no file descriptor (TLS, pipes): TryFlush then never writes
 	wbuf     []byte
 	wpooled  *[]byte
 	segs     net.Buffers
@@ -120,6 +123,9 @@ type Conn struct {
 // already sent after its handshake.
 func newConn(nc net.Conn, buffered []byte, opts Options, compress bool) *Conn {
 	c := &Conn{nc: nc, opts: opts, compress: compress}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	c.buf = c.small[:]
 	if len(buffered) > len(c.small) {
 		c.borrowReadBuf(len(buffered))

@@ -230,3 +230,31 @@ func (c *Conn) writeControl(op byte, payload []byte) error {
 	c.appendFrame(op, false, payload)
 	return c.flushLocked()
 }
+
+// TryFlush is Flush for a writer that must not block: it makes one
+// non-blocking write of what is buffered and reports whether everything was
+// written. What the socket did not take stays buffered, in order, for the
+// next Flush (or TryFlush). It never waits, so it needs no write deadline;
+// on connections without a file descriptor (TLS, pipes), with large
+// prepared frames queued, or when the write fails, it writes nothing and
+// leaves the buffer (and any error) to Flush.
+func (c *Conn) TryFlush() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.writableLocked() != nil || c.raw == nil || len(c.segs) != 0 {
+		return false
+	}
+	if len(c.wbuf) == 0 {
+		c.releaseWriteBuf()
+		return true
+	}
+	n := tryWrite(c.raw, c.wbuf)
+	if n == len(c.wbuf) {
+		c.releaseWriteBuf()
+		return true
+	}
+	if n > 0 {
+		c.wbuf = c.wbuf[:copy(c.wbuf, c.wbuf[n:])]
+	}
+	return false
+}
