@@ -114,12 +114,16 @@ func newAdapter(c *cluster, nsp *socketio.Namespace) *Adapter {
 	}
 	a.publicChannel = c.opts.ChannelPrefix + "#" + nsp.Name() + "#"
 	a.privateChannel = a.publicChannel + a.uid + "#"
-	c.register(a)
 	if c.opts.Heartbeats {
 		a.heartbeatsOn = true
 		a.nodes = make(map[string]time.Time)
 		a.stopCleanup = make(chan struct{})
 		a.cleanupDone = make(chan struct{})
+	}
+	// Registered once every field is set: the stream reader may deliver a
+	// message at once.
+	c.register(a)
+	if a.heartbeatsOn {
 		go a.cleanupLoop()
 		a.publish(clusterproto.MsgInitialHeartbeat, nil)
 	}
