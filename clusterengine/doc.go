@@ -29,4 +29,9 @@
 // package's own (JSON); it does not interoperate with Node's cluster engine.
 // One Redis server (or a primary with replicas) carries the messages; Redis
 // Cluster's sharded Pub/Sub is not supported.
+//
+// Known limit: a polling GET relayed through a node that dies after the
+// session's node answered it loses that answer (its packets were taken from
+// the session's queue). The session goes on; the client misses those
+// packets. Sticky sessions, or WebSocket, avoid it.
 package clusterengine
