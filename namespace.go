@@ -145,6 +145,13 @@ func (n *Namespace) ServerSideEmit(event string, args ...any) error {
 	return n.adapter.ServerSideEmit(event, args)
 }
 
+// ServerSideEmitWithAck sends an event to the other servers of a cluster
+// and gathers their answers (the first argument of each), until ctx is done.
+// With a single server there is nobody to answer: it returns no answers.
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return n.adapter.ServerSideEmitWithAck(ctx, event, args)
+}
+
 // OnServerSideEmit sets the handler of events sent by other servers with
 // ServerSideEmit. The handler may answer by calling ack, when not nil.
 func (n *Namespace) OnServerSideEmit(fn func(event string, args Args, ack func(args ...any))) {

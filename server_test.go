@@ -463,3 +463,14 @@ func TestBroadcastAckTimeoutForgets(t *testing.T) {
 		t.Fatalf("%d acknowledgements still pending after the timeouts", n)
 	}
 }
+
+func TestServerSideEmitSingleServer(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	if err := srv.Of("/").ServerSideEmit("hello", 1); err != nil {
+		t.Fatal(err)
+	}
+	answers, err := srv.Of("/").ServerSideEmitWithAck(context.Background(), "hello", 1)
+	if err != nil || len(answers) != 0 {
+		t.Fatalf("single server: %v answers, err %v", len(answers), err)
+	}
+}

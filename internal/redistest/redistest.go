@@ -204,7 +204,7 @@ func SocketString(name, id string, rooms []string) string {
 func (g *GoNode) ServerSideEmitWithAck(t *testing.T, event string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := g.Srv.Of("/").Adapter().ServerSideEmitWithAck(ctx, event, nil)
+	res, err := g.Srv.Of("/").ServerSideEmitWithAck(ctx, event)
 	if err != nil {
 		t.Errorf("%s: serverSideEmitWithAck: %v", g.name, err)
 	}
