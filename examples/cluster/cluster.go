@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,46 +97,74 @@ func startCluster(ctx context.Context, cfg clusterConfig) (_ *cluster, err error
 		c.Nodes = append(c.Nodes, n)
 	}
 
+	// A free port found by listening and closing can be taken by another
+	// process before nginx binds it: nginx then exits, or (worse) the port
+	// answers for someone else. nginx proves it is the one listening by
+	// serving a token of this start; on a lost port, another is tried.
+	for attempt := 1; ; attempt++ {
+		err = c.startNginx(nginxPath, cfg)
+		if err == nil || !errors.Is(err, errPortLost) || !strings.HasSuffix(cfg.Addr, ":0") || attempt == 5 {
+			return c, err
+		}
+		fmt.Fprintf(cfg.Log, "cluster: %v; trying another port\n", err)
+	}
+}
+
+var errPortLost = errors.New("nginx could not take its port")
+
+// startNginx starts nginx in front of the nodes and waits until it serves.
+func (c *cluster) startNginx(nginxPath string, cfg clusterConfig) error {
 	addr := cfg.Addr
 	if strings.HasSuffix(addr, ":0") {
+		var err error
 		if addr, err = freePort(addr); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	conf := filepath.Join(dir, "nginx.conf")
+	var tok [12]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return err
+	}
+	token := hex.EncodeToString(tok[:])
+	conf := filepath.Join(c.dir, "nginx.conf")
 	f, err := os.Create(conf)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = nginxConf.Execute(f, map[string]any{"Dir": dir, "Listen": addr, "Nodes": c.Nodes, "Sticky": cfg.Sticky})
+	err = nginxConf.Execute(f, map[string]any{"Dir": c.dir, "Listen": addr, "Nodes": c.Nodes, "Sticky": cfg.Sticky, "Token": token})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cmd := exec.Command(nginxPath, "-p", dir, "-c", conf, "-e", "stderr")
+	cmd := exec.Command(nginxPath, "-p", c.dir, "-c", conf, "-e", "stderr")
 	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting nginx: %w", err)
+		return fmt.Errorf("starting nginx: %w", err)
 	}
-	c.nginx, c.done = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); close(c.done) }()
-	c.URL = "http://" + addr
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	hc := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			conn.Close()
-			return c, nil
+		if resp, err := hc.Get("http://" + addr + "/.cluster-ready"); err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+			resp.Body.Close()
+			if string(body) == token {
+				c.nginx, c.done, c.URL = cmd, done, "http://"+addr
+				return nil
+			}
 		}
 		select {
-		case <-c.done:
-			return nil, fmt.Errorf("nginx exited at start (%v); see its log", cmd.ProcessState)
+		case <-done:
+			return fmt.Errorf("%w %s (it exited: %v; see its log)", errPortLost, addr, cmd.ProcessState)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return nil, errors.New("nginx does not accept connections")
+			stopProcess(cmd, done)
+			return fmt.Errorf("nginx does not serve on %s", addr)
 		}
 	}
 }
@@ -302,6 +333,11 @@ http {
 {{end}}
     server {
         listen {{.Listen}};
+
+        # Tells the launcher that this nginx is the one on the port.
+        location = /.cluster-ready {
+            return 200 "{{.Token}}";
+        }
 
         location /socket.io/ {
             proxy_pass http://{{if .Sticky}}$socketio_backend{{else}}socketio_nodes{{end}};

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -167,11 +168,13 @@ func connectGo(t *testing.T, url, mode string) *goClient {
 		default:
 		}
 	})
+	var errs syncBuffer // why attempts failed, for the report of a timeout
+	c.s.OnConnectError(func(err error) { fmt.Fprintf(&errs, "\n  %s: %v", time.Now().Format("15:04:05.000"), err) })
 	t.Cleanup(func() { m.Close() })
 	select {
 	case <-connected:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("%s client: no connection", mode)
+		t.Fatalf("%s client: no connection; connect errors:%s", mode, errs.String())
 	}
 	if mode == "upgrade" {
 		deadline := time.Now().Add(10 * time.Second)
@@ -543,4 +546,32 @@ func TestClusterNodeKilled(t *testing.T) {
 func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
+}
+
+// A port that another process serves is not mistaken for nginx's: the
+// launcher checks the token its nginx serves, and reports the lost port
+// (with "127.0.0.1:0" it then tries another).
+func TestClusterPortTaken(t *testing.T) {
+	needClusterDeps(t)
+	other := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("someone else"))
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = other.Serve(ln) }()
+	defer other.Close()
+	var logs syncBuffer
+	c, err := startCluster(context.Background(), clusterConfig{
+		Addr: ln.Addr().String(), Nodes: 1, Sticky: true, Redis: redisAddr,
+		Prefix: "test-cluster-port-taken", Log: &logs,
+	})
+	if err == nil {
+		c.Stop()
+		t.Fatalf("cluster started on a port another server holds (%s)", c.URL)
+	}
+	if !errors.Is(err, errPortLost) {
+		t.Fatalf("error %v, want errPortLost; logs:\n%s", err, logs.String())
+	}
 }
