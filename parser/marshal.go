@@ -54,10 +54,23 @@ var writerPool = sync.Pool{New: func() any {
 func marshalArgs(event string, hasEvent bool, args []any) (json.RawMessage, [][]byte, error) {
 	w := writerPool.Get().(*argsWriter)
 	defer w.release()
+	if err := w.array(event, hasEvent, args); err != nil {
+		return nil, nil, err
+	}
+	data := make(json.RawMessage, w.buf.Len())
+	copy(data, w.buf.Bytes())
+	atts := w.atts
+	w.atts = nil
+	return data, atts, nil
+}
+
+// array writes the payload array: the event name first when hasEvent,
+// then args.
+func (w *argsWriter) array(event string, hasEvent bool, args []any) error {
 	w.buf.WriteByte('[')
 	if hasEvent {
 		if err := w.writeString(event); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	for i, a := range args {
@@ -65,15 +78,11 @@ func marshalArgs(event string, hasEvent bool, args []any) (json.RawMessage, [][]
 			w.buf.WriteByte(',')
 		}
 		if err := w.any(a, 0); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	w.buf.WriteByte(']')
-	data := make(json.RawMessage, w.buf.Len())
-	copy(data, w.buf.Bytes())
-	atts := w.atts
-	w.atts = nil
-	return data, atts, nil
+	return nil
 }
 
 func (w *argsWriter) release() {
@@ -94,7 +103,13 @@ func (w *argsWriter) encode(v any) error {
 }
 
 func (w *argsWriter) writeString(s string) error {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i <= len(s)-8; i += 8 {
+		if hasSpecialOrNonASCII8(stringWord(s, i)) {
+			return w.encode(s)
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
 			return w.encode(s)
 		}

@@ -1,9 +1,11 @@
 package parser
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -34,6 +36,43 @@ func isHex(c byte) bool {
 	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
+// Strings are scanned 8 bytes at a time, as a little-endian uint64 word, with
+// the classic bit tricks: for a word v, (v - 0x0101…01*n) &^ v & 0x8080…80
+// flags the bytes of v below n (for n <= 0x80), and v ^ 0x0101…01*c turns the
+// bytes equal to c into zeros, which are the bytes below 1. A byte only
+// borrows from the next one up when it is itself flagged, so the lowest
+// flag is always right; the flags above it may be wrong.
+const (
+	lsb8 = 0x0101010101010101 // the low bit of every byte
+	msb8 = 0x8080808080808080 // the high bit of every byte
+)
+
+// specialBytes8 returns 0 when none of the 8 bytes of w needs attention in
+// a JSON string: a quote, a backslash or a control character (below 0x20).
+// Otherwise its lowest set bit is the high bit of the first such byte,
+// taking w as little-endian (bits above that one are meaningless).
+func specialBytes8(w uint64) uint64 {
+	q := w ^ (lsb8 * '"')
+	bs := w ^ (lsb8 * '\\')
+	return ((q-lsb8)&^q | (bs-lsb8)&^bs | (w-lsb8*0x20)&^w) & msb8
+}
+
+// hasSpecial8 reports whether one of the 8 bytes of w is a quote, a
+// backslash or a control character.
+func hasSpecial8(w uint64) bool { return specialBytes8(w) != 0 }
+
+// hasSpecialOrNonASCII8 reports whether one of the 8 bytes of w is a quote,
+// a backslash, a control character or not ASCII (0x80 or above).
+func hasSpecialOrNonASCII8(w uint64) bool { return (specialBytes8(w)|w)&msb8 != 0 }
+
+// stringWord returns s[i:i+8] as a little-endian word (the compiler makes
+// one load of it where unaligned loads are allowed).
+func stringWord(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // scanString scans the string starting at b[i] == '"'. It returns the index
 // after the closing quote and whether the string holds escapes.
 func scanString(b []byte, i int) (end int, escaped bool, err error) {
@@ -62,7 +101,18 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 		case c < 0x20:
 			return 0, false, errSyntax
 		default:
+			// A plain byte: skip the plain ones after it 8 at a time, up
+			// to the first byte that needs a look (escapes one after the
+			// other never get here). Fewer than 8 bytes before the end
+			// of b are left to the byte loop.
 			i++
+			for i <= len(b)-8 {
+				if m := specialBytes8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				i += 8
+			}
 		}
 	}
 	return 0, false, errSyntax

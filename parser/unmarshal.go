@@ -2,6 +2,7 @@ package parser
 
 import (
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -407,12 +408,26 @@ func plainString(raw []byte) (string, bool) {
 		return "", false
 	}
 	in := raw[1 : len(raw)-1]
-	for _, c := range in {
+	// One pass looks for the bytes that are never plain, 8 at a time, and
+	// gathers the high bits: only a string with a byte past ASCII needs
+	// utf8.Valid.
+	var high uint64
+	i := 0
+	for ; i <= len(in)-8; i += 8 {
+		w := binary.LittleEndian.Uint64(in[i:])
+		if hasSpecial8(w) {
+			return "", false
+		}
+		high |= w
+	}
+	for ; i < len(in); i++ {
+		c := in[i]
 		if c < 0x20 || c == '"' || c == '\\' {
 			return "", false
 		}
+		high |= uint64(c)
 	}
-	if !utf8.Valid(in) {
+	if high&msb8 != 0 && !utf8.Valid(in) {
 		return "", false
 	}
 	return string(in), true

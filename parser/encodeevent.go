@@ -1,0 +1,79 @@
+package parser
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// EventEncoder is an optional interface of an Encoder: it encodes an EVENT
+// or ACK packet straight from its arguments, into a single buffer. The JSON
+// parser's Encoder implements it; the server uses it for emits and acks to
+// one socket, where building a Packet, its payload and then the message
+// would cost three allocations and a copy of the payload.
+type EventEncoder interface {
+	// EncodeEvent returns what Encode returns for the packet
+	// {Type: Event, Namespace: nsp, ID: id, HasID: hasID, Data: the
+	// payload MarshalEvent(event, args) makes, Attachments: its
+	// attachments}: the text message, then the attachments (the caller's
+	// slices, as with MarshalArgs). The text message is a new slice.
+	EncodeEvent(nsp string, id uint64, hasID bool, event string, args []any) (text []byte, attachments [][]byte, err error)
+	// EncodeAck is EncodeEvent for the ACK packet {Type: Ack, Namespace:
+	// nsp, ID: id, HasID: true, Data: the payload MarshalArgs(args) makes}.
+	EncodeAck(nsp string, id uint64, args []any) (text []byte, attachments [][]byte, err error)
+}
+
+var _ EventEncoder = jsonEncoder{}
+
+func (jsonEncoder) EncodeEvent(nsp string, id uint64, hasID bool, event string, args []any) ([]byte, [][]byte, error) {
+	return encodeArgsPacket(Event, nsp, id, hasID, event, true, args)
+}
+
+func (jsonEncoder) EncodeAck(nsp string, id uint64, args []any) ([]byte, [][]byte, error) {
+	return encodeArgsPacket(Ack, nsp, id, true, "", false, args)
+}
+
+// encodeArgsPacket writes the payload with the pooled writer, then the
+// header (whose attachment count is known only then) and the payload into
+// one new buffer. t is Event or Ack.
+func encodeArgsPacket(t Type, nsp string, id uint64, hasID bool, event string, hasEvent bool, args []any) ([]byte, [][]byte, error) {
+	if nsp == "/" {
+		nsp = ""
+	}
+	if nsp != "" && (nsp[0] != '/' || strings.IndexByte(nsp, ',') >= 0) {
+		return nil, nil, fmt.Errorf("%w: bad namespace %q", ErrInvalidPacket, nsp)
+	}
+	if hasID && id > MaxAckID {
+		return nil, nil, fmt.Errorf("%w: ack id beyond 2^53-1", ErrInvalidPacket)
+	}
+	w := writerPool.Get().(*argsWriter)
+	defer w.release()
+	if err := w.array(event, hasEvent, args); err != nil {
+		return nil, nil, err
+	}
+	atts := w.atts
+	w.atts = nil
+
+	text := make([]byte, 0, 1+4+len(nsp)+1+16+w.buf.Len())
+	if len(atts) > 0 {
+		if t == Event {
+			t = BinaryEvent
+		} else {
+			t = BinaryAck
+		}
+		text = append(text, '0'+byte(t))
+		text = strconv.AppendInt(text, int64(len(atts)), 10)
+		text = append(text, '-')
+	} else {
+		text = append(text, '0'+byte(t))
+	}
+	if nsp != "" {
+		text = append(text, nsp...)
+		text = append(text, ',')
+	}
+	if hasID {
+		text = strconv.AppendUint(text, id, 10)
+	}
+	text = append(text, w.buf.Bytes()...)
+	return text, atts, nil
+}
