@@ -14,6 +14,14 @@
 // one write. A PreparedMessage is encoded once for many sessions: every
 // WebSocket session writes the same frame bytes.
 //
+// OnMessage callbacks of a WebSocket session run on its reader
+// (Message.FromReader): what they send while more input is already read
+// goes out in one write at the end of the burst, and one that must wait
+// (for an answer from the same client, say) first hands the reading over
+// with Session.ReleaseReader. On Linux an idle WebSocket session has no
+// goroutine at all: after its first messages, and after each pong, it
+// waits in an epoll set of the server's until input comes.
+//
 // The WebSocket implementation (internal/websocket) was chosen by
 // measurement against gorilla/websocket, lxzan/gws and coder/websocket: see
 // internal/websocket/DESIGN.md.

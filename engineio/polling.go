@@ -83,7 +83,8 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	if tail != 0 {
 		size++
 	}
-	buf := getBuf(size)
+	pb := getBuf(size)
+	buf := pb.b
 	for i := range batch {
 		if i > 0 {
 			buf = append(buf, eiocodec.Separator)
@@ -96,6 +97,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		buf = append(buf, tail)
 	}
+	pb.b = buf
 	// As Node: compressed unless every message asked not to be.
 	compress := len(batch) == 0
 	for i := range batch {
@@ -103,7 +105,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	clear(batch)
 	writePollResponse(w, r, buf, s.srv, compress)
-	putBuf(buf)
+	putBuf(pb)
 
 	s.mu.Lock()
 	s.getActive = false
@@ -156,7 +158,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := readBody(r.Body, max)
+	body, err := readBody(r.Body, r.ContentLength, max)
 	if err == errTooLarge {
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
@@ -166,6 +168,9 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.closeWith(ReasonTransportError, errPostAborted)
 		return
 	}
+	// Read to its end: closed now, the body spares net/http a pass to
+	// discard what is left of it (io.CopyN) when the response goes out.
+	_ = r.Body.Close()
 	var parseErr error
 	err = eiocodec.DecodePayload(body, func(p eiocodec.Packet) error {
 		if !s.handlePacket(p) {
@@ -183,10 +188,9 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
-	h.Set("Content-Length", "2")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, "ok")
+	_, _ = io.WriteString(w, "ok") // Content-Length: 2 (autoLengthMax)
 }
 
 var (
@@ -196,18 +200,32 @@ var (
 	gzipPool     sync.Pool
 	deflatePool  sync.Pool
 	maxPooledBuf = 64 << 10
+	// maxBodyPrealloc is the largest announced body length read into a
+	// buffer allocated at that size from the start.
+	maxBodyPrealloc int64 = 32 << 10
 )
 
-// readBody reads at most max bytes; a longer body is errTooLarge.
-func readBody(r io.Reader, max int64) ([]byte, error) {
-	var buf []byte
-	var chunk [4096]byte
+// readBody reads at most max bytes; a longer body is errTooLarge. hint is
+// the announced length (-1 if unknown): the body is read into one buffer of
+// that size (plus one byte to see the end), so a payload costs a single
+// allocation. The hint is only a size, not trusted to be the length; beyond
+// maxBodyPrealloc the buffer grows as bytes arrive, so that a client cannot
+// have memory reserved by announcing a large body it never sends.
+func readBody(r io.Reader, hint, max int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 && hint < maxBodyPrealloc {
+		size = hint + 1
+	}
+	buf := make([]byte, 0, size)
 	for {
-		n, err := r.Read(chunk[:])
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
 		if int64(len(buf)+n) > max {
 			return nil, errTooLarge
 		}
-		buf = append(buf, chunk[:n]...)
+		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
 		}
@@ -217,19 +235,25 @@ func readBody(r io.Reader, max int64) ([]byte, error) {
 	}
 }
 
-func getBuf(size int) []byte {
-	if v, ok := bufPool.Get().(*[]byte); ok && cap(*v) >= size {
-		return (*v)[:0]
-	} else if ok {
+// pooledBuf is a payload buffer kept in bufPool. The pool holds pointers,
+// which the buffer carries along, so that putting one back allocates nothing.
+type pooledBuf struct{ b []byte }
+
+func getBuf(size int) *pooledBuf {
+	if v, ok := bufPool.Get().(*pooledBuf); ok {
+		if cap(v.b) >= size {
+			v.b = v.b[:0]
+			return v
+		}
 		bufPool.Put(v)
 	}
-	return make([]byte, 0, size)
+	return &pooledBuf{b: make([]byte, 0, size)}
 }
 
-func putBuf(b []byte) {
-	if cap(b) <= maxPooledBuf {
-		b = b[:0]
-		bufPool.Put(&b)
+func putBuf(v *pooledBuf) {
+	if cap(v.b) <= maxPooledBuf {
+		v.b = v.b[:0]
+		bufPool.Put(v)
 	}
 }
 
@@ -248,10 +272,20 @@ func writePollResponse(w http.ResponseWriter, r *http.Request, payload []byte, s
 			return
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(payload)))
+	if len(payload) > autoLengthMax {
+		h.Set("Content-Length", strconv.Itoa(len(payload)))
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(payload)
 }
+
+// autoLengthMax is the largest response body left for net/http to give a
+// Content-Length: a body written in one piece that fits its response buffer
+// (2 kB) gets one when the handler returns, formatted into a buffer of the
+// connection, where setting the header would cost a string, a slice and a
+// map entry to copy, sort and write out on every response. A larger body
+// gets its Content-Length here, as Node sends one on every response.
+const autoLengthMax = 1024
 
 func compress(w io.Writer, enc string, payload []byte) {
 	if enc == "gzip" {

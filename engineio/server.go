@@ -67,6 +67,7 @@ type Server struct {
 	closed   bool
 
 	goroutines gotrack.Tracker
+	park       parker // idle WebSocket sessions waiting without a goroutine (park_linux.go)
 	log        *slog.Logger
 }
 
@@ -121,7 +122,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	q := r.URL.Query()
+	q := parseRequestParams(r.URL.RawQuery)
 	isWS := websocket.IsUpgradeRequest(r)
 	if !isWS && s.opts.CORS != nil {
 		if s.applyCORS(w, r) {
@@ -129,7 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	transport := lastValue(q, "transport")
+	transport := q.transport
 	if !s.opts.allows(transport) {
 		s.refuse(w, r, isWS, CodeUnknownTransport, "")
 		return
@@ -139,7 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if sid := lastValue(q, "sid"); sid != "" {
+	if sid := q.sid; sid != "" {
 		sess := s.Session(sid)
 		if sess == nil {
 			if s.opts.Cluster != nil && s.opts.Cluster.Forward(w, r, sid) {
@@ -201,7 +202,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if lastValue(q, "EIO") != "4" {
+	if q.eio != "4" {
 		s.refuse(w, r, isWS, CodeUnsupportedVersion, "")
 		return
 	}
@@ -361,6 +362,7 @@ func (s *Server) Close() error {
 		sess.closeWith(ReasonForcedClose, nil)
 	}
 	s.goroutines.Wait(context.Background())
+	s.park.stop()
 	return nil
 }
 
@@ -370,6 +372,7 @@ func (s *Server) Close() error {
 // or until ctx is done; then it closes what is left at once and returns
 // ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.park.stop() // once the sessions are closed
 	sessions := s.markClosed()
 	for _, sess := range sessions {
 		// As Node's close(true): a polling session ends at once (a pending

@@ -25,6 +25,11 @@ const (
 type Message struct {
 	Data   []byte
 	Binary bool
+	// FromReader is set on a received message whose OnMessage callback runs
+	// on the goroutine that reads the session's WebSocket: until it
+	// returns, or calls Session.ReleaseReader, nothing more is read from
+	// the client. Ignored when sending.
+	FromReader bool
 	// NoCompress keeps the message from being compressed (socket.io's
 	// compress(false)): a polling response made only of such messages is
 	// sent as is, and a WebSocket frame is never deflated.
@@ -137,14 +142,30 @@ type Session struct {
 	postActive bool
 	wake       chan struct{}
 
-	ws        wsConn
-	writing   bool
+	ws      wsConn
+	writing bool
+	// The WebSocket reader (see ReleaseReader): rdGen counts the goroutines
+	// that took over the reading, rdInCall says that the current one is
+	// inside the message callback.
+	rdGen    uint32
+	rdInCall bool
+	// rdHandedOn: the callback said its message is handed on (HandedOn);
+	// rdWantRelease: a ReleaseReaderWhenHandedOn waits for that.
+	rdHandedOn    bool
+	rdWantRelease bool
+	// holdFlush: the reader is delivering a message with more input
+	// buffered behind it, so sends wait in the queue and go out together
+	// at the end of the burst (flushHeld), one write for the lot; held
+	// says that some did.
+	holdFlush bool
+	held      bool
 	unflushed bool      // writeInline left bytes in ws's buffer: the writer flushes them first
 	wdeadline time.Time // the write deadline last set on ws (writer only)
 	// startWriter is s.writeLoop as a func value made once: a go statement
 	// on the method would allocate a closure each time an idle session
 	// starts writing, that is, per recipient of a broadcast.
 	startWriter func()
+	parkTok     uint64 // the session's token while it is parked (park_linux.go), else 0; guarded by srv.park.mu
 
 	upgrading bool // a WebSocket is being probed
 	probed    bool // the probe succeeded; pending GETs are answered with noop
@@ -158,13 +179,20 @@ type Session struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
-	req := r.Clone(context.Background())
+	// A shallow copy that keeps neither the request's context nor its body
+	// (both would hold the connection's buffers alive); its URL and header
+	// map are shared with r, which net/http drops once the handler returns.
+	req := r.WithContext(context.Background())
 	req.Body = http.NoBody
 	s := &Session{
 		srv: srv, id: id, req: req,
 		transport: transport,
 		closeByte: '1',
-		wake:      make(chan struct{}, 1),
+	}
+	if transport == TransportPolling {
+		// Only a polling GET waits on it (a WebSocket session never polls;
+		// sends to a nil channel in a select with default do nothing).
+		s.wake = make(chan struct{}, 1)
 	}
 	s.startWriter = s.writeLoop
 	return s
@@ -173,7 +201,9 @@ func newSession(srv *Server, id string, r *http.Request, transport string) *Sess
 // ID returns the session id (the "sid").
 func (s *Session) ID() string { return s.id }
 
-// Request returns a copy of the request that opened the session (without its body).
+// Request returns a copy of the request that opened the session, without
+// its body or context; its URL and Header are the original's, to be read,
+// not modified.
 func (s *Session) Request() *http.Request { return s.req }
 
 // Context returns a context cancelled when the session closes.
@@ -269,6 +299,11 @@ func (s *Session) enqueue(inline bool, msgs ...outMsg) error {
 	s.queue = append(s.queue, msgs...)
 	s.queued += n
 	if inline && s.transport == TransportWebSocket && !s.writing && s.ws != nil {
+		if s.holdFlush {
+			s.held = true // written at the end of the reader's burst
+			s.mu.Unlock()
+			return nil
+		}
 		if tf, ok := s.ws.(tryFlusher); ok {
 			s.writing = true
 			ws, batch := s.ws, s.takeQueueLocked()
@@ -379,6 +414,140 @@ func (s *Session) handlePacket(p eiocodec.Packet) bool {
 	return true
 }
 
+// deliverOnReader calls the message callback from the WebSocket reader of
+// generation gen. It reports whether ReleaseReader handed the reading to
+// another goroutine meanwhile: then the caller must stop reading.
+func (s *Session) deliverOnReader(p eiocodec.Packet, gen uint32, more bool) (released bool) {
+	s.mu.Lock()
+	fn := s.onMessage
+	if s.state != stateOpen || fn == nil {
+		s.mu.Unlock()
+		return false
+	}
+	s.rdInCall = true
+	s.rdHandedOn, s.rdWantRelease = false, false
+	s.holdFlush = more
+	s.mu.Unlock()
+	fn(Message{Data: p.Data, Binary: p.Binary, FromReader: true})
+	s.mu.Lock()
+	released = s.rdGen != gen
+	if !released {
+		s.rdInCall = false
+		s.holdFlush = false
+	}
+	s.mu.Unlock()
+	return released
+}
+
+// trimIdle lets go what an idle session needs only when active: its send
+// queue's slices (made again on the next message).
+func (s *Session) trimIdle() {
+	s.mu.Lock()
+	if len(s.queue) == 0 && !s.writing {
+		s.queue, s.spare = nil, nil
+	}
+	s.mu.Unlock()
+}
+
+// ReleaseReader hands the reading of the session's WebSocket to a new
+// goroutine when an OnMessage callback is running on the reading goroutine
+// (Message.FromReader): that callback may then block as long as it needs,
+// for example waiting for an answer from this same client, without holding
+// up the session's input. Once it returns, its goroutine reads no more.
+// ReleaseReader reports whether such a callback was running. It is safe to
+// call from any goroutine, and does nothing on a polling session. The next
+// reader delivers the following messages at once, possibly before the
+// released callback is done with its own: from another goroutine, use
+// ReleaseReaderWhenHandedOn to keep the order. Answers held for the end of
+// the reader's burst are sent at once.
+func (s *Session) ReleaseReader() bool {
+	s.mu.Lock()
+	if !s.rdInCall || s.state == stateClosed || s.ws == nil {
+		s.mu.Unlock()
+		return false
+	}
+	s.releaseLocked()
+	return true
+}
+
+// HandedOn tells the session that the OnMessage callback running on its
+// reader has handed its message on (queued it, or started acting on it),
+// so that a reader taking over can no longer overtake it: a
+// ReleaseReaderWhenHandedOn asked for before happens now, later ones at
+// once. Only such a callback may call it, from its own goroutine.
+func (s *Session) HandedOn() {
+	s.mu.Lock()
+	if !s.rdInCall {
+		s.mu.Unlock()
+		return
+	}
+	s.rdHandedOn = true
+	if s.rdWantRelease && s.state != stateClosed && s.ws != nil {
+		s.releaseLocked()
+		return
+	}
+	s.mu.Unlock()
+}
+
+// ReleaseReaderWhenHandedOn is ReleaseReader for a caller that must not let
+// the next reader overtake the message in the callback's hands (a wait on
+// another goroutine for this client's answer, say): the reading is handed
+// over once the callback has called HandedOn, at once if it has. If the
+// callback returns first, nothing happens: its reader reads on by itself.
+func (s *Session) ReleaseReaderWhenHandedOn() {
+	s.mu.Lock()
+	if !s.rdInCall || s.state == stateClosed || s.ws == nil {
+		s.mu.Unlock()
+		return
+	}
+	if !s.rdHandedOn {
+		s.rdWantRelease = true
+		s.mu.Unlock()
+		return
+	}
+	s.releaseLocked()
+}
+
+// releaseLocked hands the reading to a new goroutine; it unlocks s.mu.
+func (s *Session) releaseLocked() {
+	s.rdGen++
+	s.rdInCall = false
+	if s.holdFlush || s.held {
+		// The burst's end is no longer in sight: the writer sends what
+		// waits.
+		s.holdFlush, s.held = false, false
+		s.kickLocked()
+	}
+	gen, ws := s.rdGen, s.ws
+	s.srv.goroutines.Add()
+	s.mu.Unlock()
+	go s.readFrom(ws, false, gen)
+}
+
+// flushHeld writes, at the end of the reader's burst, what sends left in
+// the queue while it held the flush.
+func (s *Session) flushHeld() {
+	s.mu.Lock()
+	if !s.held {
+		s.mu.Unlock()
+		return
+	}
+	s.held = false
+	if s.state != stateOpen || s.writing || len(s.queue) == 0 || s.ws == nil {
+		s.mu.Unlock()
+		return
+	}
+	if tf, ok := s.ws.(tryFlusher); ok {
+		s.writing = true
+		ws, batch := s.ws, s.takeQueueLocked()
+		s.mu.Unlock()
+		s.writeInline(ws, tf, batch)
+		return
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+}
+
 func (s *Session) closeByClient() {
 	s.mu.Lock()
 	s.closeByte = '6'
@@ -448,6 +617,9 @@ func (s *Session) closeWith(reason string, cause error) {
 	s.mu.Unlock()
 
 	if ws != nil {
+		// Out of the poller's set while the descriptor is still open
+		// (only a WebSocket session is ever parked).
+		s.srv.park.unpark(s)
 		// A graceful close frame was already written by writeLoop where one is due.
 		ws.CloseNow()
 	}

@@ -23,26 +23,39 @@ var errUpgradeRefused = errors.New("engineio: upgrade refused")
 // bursts that tend to be deep (the first one, which carries the handshake
 // or a namespace CONNECT) and after each pong (once per ping interval, so
 // that a connection gone idle is also trimmed), the reader hands over to a
-// fresh goroutine, which starts and waits at 2 KiB.
+// fresh goroutine, which starts and waits at 2 KiB. On Linux the session is
+// parked there instead (park_linux.go): it waits with no goroutine at all,
+// and the server's poller starts a fresh reader once input comes.
 func (s *Session) readLoop(ws wsConn) {
-	s.readFrom(ws, true)
+	s.mu.Lock()
+	gen := s.rdGen
+	s.mu.Unlock()
+	s.readFrom(ws, true, gen)
 }
 
-func (s *Session) readFrom(ws wsConn, first bool) {
+// readFrom reads ws as the reader of generation gen (see ReleaseReader).
+func (s *Session) readFrom(ws wsConn, first bool, gen uint32) {
 	w, _ := ws.(idleWaiter)
 	for {
 		if w != nil {
 			w.WaitReadable()
 		}
-		switch s.readBurst(ws, w) {
-		case burstOver:
+		switch s.readBurst(ws, w, gen) {
+		case burstOver, burstReleased:
 			s.srv.goroutines.Done()
 			return
 		case burstPong:
 			first = true
 		}
 		if first && w != nil {
-			go s.readFrom(ws, false) // inherits this goroutine's count
+			s.trimIdle()
+			if s.park(ws, gen) {
+				// No goroutine while idle: the server's poller starts
+				// the next reader, with a count of its own.
+				s.srv.goroutines.Done()
+				return
+			}
+			go s.readFrom(ws, false, gen) // inherits this goroutine's count
 			return
 		}
 	}
@@ -50,9 +63,10 @@ func (s *Session) readFrom(ws wsConn, first bool) {
 
 // What readBurst reports.
 const (
-	burstOver = iota // the session is over
-	burstIdle        // the input is drained
-	burstPong        // drained, and a pong was among the packets
+	burstOver     = iota // the session is over
+	burstIdle            // the input is drained
+	burstPong            // drained, and a pong was among the packets
+	burstReleased        // ReleaseReader gave the reading to another goroutine
 )
 
 // idleWaiter is the part of *websocket.Conn that lets readLoop wait for
@@ -66,7 +80,7 @@ type idleWaiter interface {
 // nil: until the connection ends).
 //
 //go:noinline
-func (s *Session) readBurst(ws wsConn, w idleWaiter) int {
+func (s *Session) readBurst(ws wsConn, w idleWaiter, gen uint32) int {
 	pong := false
 	for {
 		typ, data, err := ws.ReadMessage()
@@ -88,11 +102,21 @@ func (s *Session) readBurst(ws wsConn, w idleWaiter) int {
 			s.closeWith(ReasonParseError, eiocodec.ErrInvalidPacket)
 			return burstOver
 		}
-		pong = pong || p.Type == eiocodec.Pong
-		if !s.handlePacket(p) {
-			return burstOver
+		// More input already read: answers to this message wait for the
+		// end of the burst, to go out in one write with the others.
+		more := w != nil && w.Buffered() > 0
+		if p.Type == eiocodec.Message {
+			if s.deliverOnReader(p, gen, more) {
+				return burstReleased // ws belongs to the next reader now
+			}
+		} else {
+			pong = pong || p.Type == eiocodec.Pong
+			if !s.handlePacket(p) {
+				return burstOver
+			}
 		}
-		if w != nil && w.Buffered() == 0 {
+		if w != nil && !more {
+			s.flushHeld()
 			if pong {
 				return burstPong
 			}

@@ -111,6 +111,7 @@ type Conn struct {
 	// queued (written with writev, never copied); wbuf[:mark] is already in segs.
 	wmu      sync.Mutex
 	raw      syscall.RawConn // nil when nc has no file descriptor (TLS, pipes): TryFlush then never writes
+	tw       *rawWriter      // TryFlush's writer on raw, made on first use
 	wbuf     []byte
 	wpooled  *[]byte
 	segs     net.Buffers
@@ -136,6 +137,12 @@ func newConn(nc net.Conn, buffered []byte, opts Options, compress bool) *Conn {
 
 // RemoteAddr returns the address of the peer.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// SyscallConn returns the raw connection under c, for waiting on its file
+// descriptor outside the Go runtime (engineio parks idle connections in an
+// epoll set); ok is false when it has none (TLS, pipes). Reading or writing
+// through it would bypass c's buffers: use it only to watch the descriptor.
+func (c *Conn) SyscallConn() (rc syscall.RawConn, ok bool) { return c.raw, c.raw != nil }
 
 // CompressionEnabled reports whether permessage-deflate was negotiated.
 func (c *Conn) CompressionEnabled() bool { return c.compress }

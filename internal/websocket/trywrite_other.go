@@ -4,5 +4,9 @@ package websocket
 
 import "syscall"
 
-// tryWrite never writes here: TryFlush leaves everything to Flush.
-func tryWrite(syscall.RawConn, []byte) int { return 0 }
+// rawWriter never writes here: TryFlush leaves everything to Flush.
+type rawWriter struct{}
+
+func newRawWriter(syscall.RawConn) *rawWriter { return &rawWriter{} }
+
+func (*rawWriter) tryWrite([]byte) int { return 0 }

@@ -248,7 +248,10 @@ func (c *Conn) TryFlush() bool {
 		c.releaseWriteBuf()
 		return true
 	}
-	n := tryWrite(c.raw, c.wbuf)
+	if c.tw == nil {
+		c.tw = newRawWriter(c.raw)
+	}
+	n := c.tw.tryWrite(c.wbuf)
 	if n == len(c.wbuf) {
 		c.releaseWriteBuf()
 		return true
