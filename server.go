@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/socketio-go/socketio/engineio"
 	"github.com/socketio-go/socketio/internal/gotrack"
@@ -192,6 +193,46 @@ func (s *Server) Except(rooms ...string) *BroadcastOperator { return s.Of("/").E
 
 // Emit broadcasts an event to every socket of the main namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
+
+// Local selects the main namespace's sockets on this server only.
+func (s *Server) Local() *BroadcastOperator { return s.Of("/").Local() }
+
+// Volatile makes a broadcast on the main namespace skip the clients that are
+// not ready to receive it.
+func (s *Server) Volatile() *BroadcastOperator { return s.Of("/").Volatile() }
+
+// Compress sets the compression of a broadcast on the main namespace.
+func (s *Server) Compress(compress bool) *BroadcastOperator { return s.Of("/").Compress(compress) }
+
+// Timeout bounds the wait of a broadcast's EmitWithAck on the main namespace.
+func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.Of("/").Timeout(d) }
+
+// FetchSockets returns the sockets of the main namespace, on every server.
+func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return s.Of("/").FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket of the main namespace join the rooms.
+func (s *Server) SocketsJoin(rooms ...string) { s.Of("/").SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the main namespace leave the rooms.
+func (s *Server) SocketsLeave(rooms ...string) { s.Of("/").SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket of the main namespace; with
+// close, their underlying connections close too.
+func (s *Server) DisconnectSockets(close bool) { s.Of("/").DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the other servers of a cluster, on the
+// main namespace.
+func (s *Server) ServerSideEmit(event string, args ...any) error {
+	return s.Of("/").ServerSideEmit(event, args...)
+}
+
+// ServerSideEmitWithAck is Namespace.ServerSideEmitWithAck on the main
+// namespace.
+func (s *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return s.Of("/").ServerSideEmitWithAck(ctx, event, args...)
+}
 
 // Shutdown disconnects every socket with the reason "server shutting down",
 // closes the adapters and the Engine.IO sessions, and waits until their

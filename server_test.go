@@ -474,3 +474,43 @@ func TestServerSideEmitSingleServer(t *testing.T) {
 		t.Fatalf("single server: %v answers, err %v", len(answers), err)
 	}
 }
+
+// Event names reach their handlers however the client escapes them, and a
+// raw name that only looks like a handled one does not.
+func TestEventNameMatching(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *socketio.Socket) {
+		for _, name := range []string{"chat", `we"ird`, `back\slash`, "a\nb", "é"} {
+			name := name
+			s.On(name, func(e *socketio.Event) {
+				if e.Name != name {
+					t.Errorf("handler of %q got event %q", name, e.Name)
+				}
+				_ = s.Emit("got", name)
+			})
+		}
+	})
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	for _, tc := range []struct{ packet, want string }{
+		{`42["chat"]`, `42["got","chat"]`},
+		{`42["\u0063hat"]`, `42["got","chat"]`},
+		{`42["we\"ird"]`, `42["got","we\"ird"]`},
+		{`42["back\\slash"]`, `42["got","back\\slash"]`},
+		{`42["a\nb"]`, `42["got","a\nb"]`},
+		{`42["\u00e9"]`, `42["got","é"]`},
+		{`42["é"]`, `42["got","é"]`},
+	} {
+		c.post(tc.packet)
+		if got := c.next(); got != tc.want {
+			t.Fatalf("%s: got %q, want %q", tc.packet, got, tc.want)
+		}
+	}
+	// `"a\nb"` as raw bytes `a\nb` must not match the handler of the
+	// four-character name a, backslash, n, b (there is none; the event is
+	// dropped) and the next event still arrives.
+	c.post(`42["a\\nb"]`, `42["chat"]`)
+	if got := c.next(); got != `42["got","chat"]` {
+		t.Fatalf("got %q", got)
+	}
+}
