@@ -344,7 +344,7 @@ func (a *InMemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions)
 	targets := a.targets(opts)
 	out := make([]*RemoteSocket, 0, len(*targets))
 	for _, s := range *targets {
-		out = append(out, NewRemoteSocket(a.nsp, s.id, s.handshake, s.Rooms(), s.Data()))
+		out = append(out, NewRemoteSocket(a.nsp, s.id, s.Handshake(), s.Rooms(), s.Data()))
 	}
 	putTargets(targets)
 	return out, nil

@@ -3,6 +3,7 @@ package socketio
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/socketio-go/socketio/engineio"
@@ -14,8 +15,14 @@ type client struct {
 	srv  *Server
 	conn *engineio.Session
 
-	decMu   sync.Mutex
-	decoder parser.Decoder
+	// orderMu is held by a reader from a message's decoding until the
+	// packet is handed on (an event queued or running for its socket). It
+	// guards the decoder and relTimer.
+	orderMu   sync.Mutex
+	decoder   parser.Decoder
+	inlineTok atomic.Uint64 // the inline handler run being timed, or 0
+	inlineSeq atomic.Uint64
+	relTimer  *time.Timer // InlineHandlerTimeout's timer, made on first use
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per namespace: a client joins few, and a slice is far smaller than a map
@@ -44,15 +51,19 @@ func newClient(srv *Server, conn *engineio.Session) {
 }
 
 func (c *client) onMessage(m engineio.Message) {
-	c.decMu.Lock()
+	if testHookBeforeCommit != nil {
+		testHookBeforeCommit()
+	}
+	c.orderMu.Lock()
 	p, err := c.decoder.Add(m.Data, m.Binary)
-	c.decMu.Unlock()
 	if err != nil {
+		c.orderMu.Unlock()
 		c.srv.log.Debug("socketio: invalid packet", "sid", c.conn.ID(), "err", err)
 		c.onError(err)
 		return
 	}
 	if p == nil {
+		c.orderMu.Unlock()
 		return // waiting for attachments
 	}
 	c.mu.Lock()
@@ -61,9 +72,13 @@ func (c *client) onMessage(m engineio.Message) {
 	switch {
 	case sock == nil && p.Type == parser.Connect:
 		c.connect(p.Namespace, p.Data)
+		c.orderMu.Unlock()
 	case sock != nil && p.Type != parser.Connect && p.Type != parser.ConnectError:
-		sock.onPacket(p)
+		if !sock.onPacket(p, m.FromReader && c.srv.opts.InlineHandlerTimeout > 0) {
+			c.orderMu.Unlock()
+		}
 	default:
+		c.orderMu.Unlock()
 		// A packet for a namespace the client has not joined, a second
 		// CONNECT, or a CONNECT_ERROR from the client: a protocol violation.
 		c.srv.log.Debug("socketio: invalid state", "sid", c.conn.ID(), "type", p.Type.String(), "nsp", p.Namespace)
@@ -181,9 +196,12 @@ func (c *client) onClose(reason string) {
 	for _, s := range socks {
 		s.onClose(reason)
 	}
-	c.decMu.Lock()
-	c.decoder.Reset()
-	c.decMu.Unlock()
+	// Buffered attachments go now, unless the reader is at work (it may be
+	// the caller, closing on a bad packet): then they go with the client.
+	if c.orderMu.TryLock() {
+		c.decoder.Reset()
+		c.orderMu.Unlock()
+	}
 }
 
 func (c *client) socketList() []*Socket {
@@ -212,6 +230,62 @@ func (c *client) writePacket(p *parser.Packet, f Flags) error {
 	out := make([]engineio.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = engineio.Message{Data: m, Binary: i > 0, NoCompress: noCompress}
+	}
+	return c.conn.Send(out...)
+}
+
+// releaseReader hands the reading of the client's WebSocket over to a new
+// goroutine once the reader has handed on the packet it holds (runHere
+// tells engineio so), at once if it has: the next reader never overtakes
+// it.
+func (c *client) releaseReader() { c.conn.ReleaseReaderWhenHandedOn() }
+
+// startInline times an event handler run on the reader: past
+// InlineHandlerTimeout the reading is handed over. Called with orderMu held.
+func (c *client) startInline() uint64 {
+	tok := c.inlineSeq.Add(1)
+	c.inlineTok.Store(tok)
+	d := c.srv.opts.InlineHandlerTimeout
+	if c.relTimer == nil {
+		c.relTimer = time.AfterFunc(d, c.inlineTimeout)
+	} else {
+		c.relTimer.Reset(d)
+	}
+	return tok
+}
+
+// endInline ends the timing of startInline's run, unless a later run (on
+// the next reader) took it over. The timer is left to fire: every start
+// pushes it back, so it fires InlineHandlerTimeout after the latest start,
+// and then releases only if that run is still going.
+func (c *client) endInline(tok uint64) { c.inlineTok.CompareAndSwap(tok, 0) }
+
+func (c *client) inlineTimeout() {
+	if c.inlineTok.Load() != 0 {
+		c.releaseReader()
+	}
+}
+
+// eventEncoder returns the parser's one-buffer encoder of EVENT and ACK
+// packets, or nil when the parser has none.
+func (c *client) eventEncoder() parser.EventEncoder {
+	e, _ := c.srv.opts.Parser.NewEncoder().(parser.EventEncoder)
+	return e
+}
+
+// writeEncoded queues a packet made by an EventEncoder.
+func (c *client) writeEncoded(text []byte, atts [][]byte, f Flags) error {
+	if f.Volatile && !c.conn.Writable() {
+		return nil
+	}
+	noCompress := f.noCompress()
+	if len(atts) == 0 {
+		return c.conn.Send(engineio.Message{Data: text, NoCompress: noCompress})
+	}
+	out := make([]engineio.Message, 1+len(atts))
+	out[0] = engineio.Message{Data: text, NoCompress: noCompress}
+	for i, m := range atts {
+		out[i+1] = engineio.Message{Data: m, Binary: true, NoCompress: noCompress}
 	}
 	return c.conn.Send(out...)
 }

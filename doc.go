@@ -25,10 +25,16 @@
 // # Ordering and concurrency
 //
 // Every type is safe for concurrent use. A socket's handlers run one at a
-// time, in the order its packets arrived, on a goroutine that exists only
-// while there is work: a handler may block (for example on EmitWithAck)
-// without stopping the connection's reader, which keeps delivering
-// acknowledgements.
+// time, in the order its packets arrived. For a client on WebSocket they run
+// on the goroutine that reads its connection, as Node runs them on its event
+// loop: an event costs no goroutine hand-off. A handler may still block: a
+// wait for an acknowledgement (EmitWithAck) hands the reading over to a new
+// goroutine at once, and any handler still running after
+// Options.InlineHandlerTimeout (10 ms by default) does the same, so a slow
+// handler holds up its own client's other input at most that long and
+// never anyone else's. Events that arrive over long-polling, and every event
+// with a negative InlineHandlerTimeout, run on a goroutine of the socket's
+// that exists only while there is work.
 //
 // # Broadcasting
 //

@@ -6,3 +6,7 @@ func PendingAcks(s *Socket) int {
 	defer s.mu.Unlock()
 	return len(s.acks)
 }
+
+// SetBeforeCommitHook sets a function the reader calls with a message in
+// hand, before it decodes it (nil: none).
+func SetBeforeCommitHook(fn func()) { testHookBeforeCommit = fn }

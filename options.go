@@ -46,6 +46,23 @@ type Options struct {
 	// error"). Default 4096. (socket.io on Node has no such cap.)
 	MaxQueuedEvents int
 
+	// InlineHandlerTimeout: the event handlers of a client on WebSocket
+	// run on the goroutine that reads its connection, so that an event
+	// costs no goroutine start or wake-up (about a fifth of the server's
+	// CPU per echoed event, see BENCHMARKS.md). While a handler runs,
+	// nothing more is read from that client; one still running after
+	// InlineHandlerTimeout hands the reading over to a new goroutine, so
+	// that a slow handler (a database query, a wait for the client's event
+	// on another namespace) holds up that client's other input, its
+	// heartbeats included, at most that long. Waits for acknowledgements
+	// in this package (EmitWithAck on a socket or a broadcast) hand it
+	// over at once. Default 10 ms (DefaultInlineHandlerTimeout). A
+	// negative value runs every handler on its socket's own goroutine
+	// instead (started for each burst of events; nothing is ever held
+	// up). Events that arrive over HTTP long-polling always run there.
+	// Either way, the events of one socket run one at a time, in order.
+	InlineHandlerTimeout time.Duration
+
 	// Logger receives debug logs. Nil (the default) logs nothing.
 	Logger *slog.Logger
 }
@@ -65,6 +82,7 @@ const (
 	DefaultConnectTimeout           = 45 * time.Second
 	DefaultMaxDisconnectionDuration = 2 * time.Minute
 	DefaultMaxQueuedEvents          = 4096
+	DefaultInlineHandlerTimeout     = 10 * time.Millisecond
 )
 
 func (o *Options) resolve() (Options, error) {
@@ -85,6 +103,10 @@ func (o *Options) resolve() (Options, error) {
 	if r.Parser == nil {
 		r.Parser = parser.NewJSONParser(nil)
 	}
+	if r.InlineHandlerTimeout == 0 {
+		r.InlineHandlerTimeout = DefaultInlineHandlerTimeout
+	}
+
 	if r.Adapter == nil {
 		r.Adapter = NewInMemoryAdapter
 	}

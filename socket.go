@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/socketio-go/socketio/engineio"
 	"github.com/socketio-go/socketio/internal/lazyctx"
@@ -87,6 +90,26 @@ type eventListeners struct {
 	ls   []*listener
 }
 
+// handledName returns the name of a handled event equal to the JSON string
+// tok, when tok holds no escape (then its bytes are its value).
+func (s *Socket) handledName(tok []byte) (string, bool) {
+	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
+		return "", false
+	}
+	in := tok[1 : len(tok)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.handlers {
+		if s.handlers[i].name == string(in) {
+			return s.handlers[i].name, true
+		}
+	}
+	return "", false
+}
+
 func (h eventHandlers) get(name string) []*listener {
 	for i := range h {
 		if h[i].name == name {
@@ -123,14 +146,16 @@ type outListener struct {
 
 // Socket is a client's connection to one namespace. It is safe for
 // concurrent use. Its event handlers run one at a time, in the order the
-// events arrived, on a goroutine of their own (never on the connection's
-// read path, so a handler may wait for an acknowledgement).
+// events arrived (see "Ordering and concurrency" in the package
+// documentation for the goroutine they run on).
 type Socket struct {
 	id        string
 	pid       string
 	nsp       *Namespace
 	client    *client
-	handshake *Handshake
+	handshake atomic.Pointer[Handshake] // made on first Handshake call
+	issued    int64                     // when the socket connected (Unix nanoseconds)
+	auth      json.RawMessage           // the CONNECT packet's payload
 	ctx       lazyctx.Ctx
 	recovered bool
 
@@ -162,23 +187,7 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage, sess *PersistedS
 			s.pid = newID()
 		}
 	}
-	r := c.conn.Request()
-	now := time.Now()
-	addr := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
-	s.handshake = &Handshake{
-		Headers: r.Header,
-		Time:    now.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
-		Address: addr,
-		XDomain: r.Header.Get("Origin") != "",
-		Secure:  r.TLS != nil,
-		Issued:  now.UnixMilli(),
-		URL:     r.URL.RequestURI(),
-		Query:   r.URL.Query(),
-		Auth:    auth,
-	}
+	s.issued, s.auth = time.Now().UnixNano(), auth
 	if sess != nil {
 		s.nsp.adapter.AddAll(s.id, sess.Rooms)
 		for _, mp := range sess.MissedPackets {
@@ -195,7 +204,34 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake returns the details of the socket's connection.
-func (s *Socket) Handshake() *Handshake { return s.handshake }
+func (s *Socket) Handshake() *Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return h
+	}
+	// Made on first use: many servers never look at it, and its strings
+	// and parsed query are a tenth of an idle connection. Two first calls
+	// at once make equal values; the first stored wins.
+	{
+		r := s.client.conn.Request()
+		addr := r.RemoteAddr
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host
+		}
+		issued := time.Unix(0, s.issued)
+		s.handshake.CompareAndSwap(nil, &Handshake{
+			Headers: r.Header,
+			Time:    issued.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
+			Address: addr,
+			XDomain: r.Header.Get("Origin") != "",
+			Secure:  r.TLS != nil,
+			Issued:  issued.UnixMilli(),
+			URL:     r.URL.RequestURI(),
+			Query:   r.URL.Query(),
+			Auth:    s.auth,
+		})
+	}
+	return s.handshake.Load()
+}
 
 // Conn returns the underlying Engine.IO session.
 func (s *Socket) Conn() *engineio.Session { return s.client.conn }
@@ -465,6 +501,21 @@ func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
 }
 
 func (s *Socket) emit(event string, args []any, f Flags) error {
+	if enc := s.client.eventEncoder(); enc != nil && s.nsp.srv.opts.ConnectionStateRecovery == nil && !s.hasOutgoingListeners() {
+		// The common case, in one buffer: no Packet for the adapter or
+		// the outgoing listeners to see.
+		if reservedEvents[event] {
+			return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+		}
+		text, atts, err := enc.EncodeEvent(s.nsp.name, 0, false, event, args)
+		if err != nil {
+			return err
+		}
+		if !s.Connected() {
+			return ErrDisconnected
+		}
+		return s.client.writeEncoded(text, atts, f)
+	}
 	p, err := s.eventPacket(event, args)
 	if err != nil {
 		return err
@@ -503,6 +554,7 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f Fl
 	}
 	s.acks[id] = func(a Args) { ch <- a }
 	s.mu.Unlock()
+	s.releaseReader()
 	s.notifyOutgoing(p)
 	if err := s.client.writePacket(p, f); err != nil {
 		s.dropAck(id)
@@ -537,6 +589,23 @@ func (s *Socket) registerAck(id uint64, fn func(Args)) {
 	}
 	s.acks[id] = fn
 	s.mu.Unlock()
+	s.releaseReader()
+}
+
+// releaseReader is called before a wait for this socket's acknowledgement:
+// with Options.InlineHandlerTimeout, a handler of this client may be running on
+// its reader (possibly the one about to wait), which must then go on
+// reading in another goroutine, or the acknowledgement would never be read.
+func (s *Socket) releaseReader() {
+	if s.nsp.srv.opts.InlineHandlerTimeout > 0 {
+		s.client.releaseReader()
+	}
+}
+
+func (s *Socket) hasOutgoingListeners() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.outListeners) > 0
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
@@ -559,6 +628,13 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 }
 
 func (s *Socket) sendAck(id uint64, args []any) error {
+	if enc := s.client.eventEncoder(); enc != nil {
+		text, atts, err := enc.EncodeAck(s.nsp.name, id, args)
+		if err != nil {
+			return err
+		}
+		return s.client.writeEncoded(text, atts, Flags{})
+	}
 	data, atts, err := parser.MarshalArgs(args)
 	if err != nil {
 		return err
@@ -617,28 +693,37 @@ func (s *Socket) onConnect() {
 	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, Flags{})
 }
 
-func (s *Socket) onPacket(p *parser.Packet) {
+// onPacket acts on a packet for this socket, with the client's orderMu
+// held. inline: the caller is the connection's reader and the server runs
+// handlers there (Options.InlineHandlerTimeout). It reports whether it
+// unlocked orderMu (an event run here); if not, the caller does.
+func (s *Socket) onPacket(p *parser.Packet, inline bool) bool {
 	switch p.Type {
 	case parser.Event, parser.BinaryEvent:
 		args, err := parser.NewArgs(p.Data, p.Attachments)
 		if err != nil {
 			s.client.onError(fmt.Errorf("socketio: invalid event payload: %w", err))
-			return
+			return false
 		}
 		if args.Len() == 0 {
-			return // an EVENT without payload names no event: nothing to run, as in socket.io
+			return false // an EVENT without payload names no event: nothing to run, as in socket.io
 		}
 		ev := &Event{socket: s, id: p.ID, hasAck: p.HasID}
 		first := args.Raw()[0]
-		if len(first) > 0 && first[0] == '"' {
-			if err := json.Unmarshal(first, &ev.Name); err != nil {
+		if name, ok := s.handledName(first); ok {
+			ev.Name = name // no new string per event
+		} else if len(first) > 0 && first[0] == '"' {
+			if err := parser.Unmarshal(first, nil, &ev.Name); err != nil {
 				s.client.onError(err)
-				return
+				return false
 			}
 		} else {
 			ev.Name = string(first)
 		}
 		ev.Args = args.From(1)
+		if inline && s.runHere(ev) {
+			return true
+		}
 		if !s.schedule(func() { s.dispatch(ev) }, false) {
 			s.nsp.srv.log.Warn("socketio: too many queued events, closing", "socket", s.id)
 			go s.client.close()
@@ -649,17 +734,18 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		delete(s.acks, p.ID)
 		s.mu.Unlock()
 		if fn == nil {
-			return // unknown or expired ack id
+			return false // unknown or expired ack id
 		}
 		args, err := parser.NewArgs(p.Data, p.Attachments)
 		if err != nil {
 			s.client.onError(err)
-			return
+			return false
 		}
 		fn(args)
 	case parser.Disconnect:
 		s.onClose(ReasonClientNamespaceDisconnect)
 	}
+	return false
 }
 
 func (s *Socket) dispatch(ev *Event) {
@@ -765,9 +851,48 @@ func (s *Socket) schedule(fn func(), force bool) bool {
 	return true
 }
 
+// testHookBeforeCommit, set by tests only, runs with a message in hand.
+var testHookBeforeCommit func()
+
+// runHere runs ev on the calling goroutine, the connection's reader, when
+// the socket has nothing running or queued (Options.InlineHandlerTimeout), then
+// whatever was queued meanwhile. It reports false, doing nothing, when the
+// event must wait in the queue behind others.
+func (s *Socket) runHere(ev *Event) bool {
+	s.qmu.Lock()
+	if s.running {
+		s.qmu.Unlock()
+		return false
+	}
+	s.running = true
+	s.qmu.Unlock()
+	c := s.client
+	tok := c.startInline()
+	c.orderMu.Unlock()
+	// Handed on: a reader taking over from here (a wait for an ack, the
+	// timeout) queues this socket's next events behind this one.
+	c.conn.HandedOn()
+	s.runEvent(ev)
+	s.drainQueue()
+	c.endInline(tok)
+	return true
+}
+
+// runEvent is run(func() { s.dispatch(ev) }) without the closure.
+func (s *Socket) runEvent(ev *Event) {
+	defer s.recoverHandler()
+	s.dispatch(ev)
+}
+
 func (s *Socket) drain() {
 	defer s.nsp.srv.goroutines.Done()
 	presizeStack(0)
+	s.drainQueue()
+}
+
+// drainQueue runs the queue until it is empty, then marks the socket's
+// handler goroutine as stopped.
+func (s *Socket) drainQueue() {
 	for {
 		s.qmu.Lock()
 		if len(s.queue) == 0 {
@@ -801,16 +926,20 @@ func presizeStack(i int) byte {
 // run calls a handler, turning a panic into a closed connection: a handler
 // bug must not take the server down.
 func (s *Socket) run(fn func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.nsp.srv.log.Error("socketio: handler panicked", "socket", s.id, "nsp", s.nsp.name, "panic", r)
-			go s.client.close()
-		}
-	}()
+	defer s.recoverHandler()
 	fn()
+}
+
+// recoverHandler, deferred around a handler, turns its panic into a log
+// line and the client's disconnection.
+func (s *Socket) recoverHandler() {
+	if r := recover(); r != nil {
+		s.nsp.srv.log.Error("socketio: handler panicked", "socket", s.id, "nsp", s.nsp.name, "panic", r)
+		go s.client.close()
+	}
 }
 
 // String returns a description for logs.
 func (s *Socket) String() string {
-	return "socket " + s.id + " on " + s.nsp.name + " (" + strings.TrimSpace(s.handshake.Address) + ")"
+	return "socket " + s.id + " on " + s.nsp.name + " (" + strings.TrimSpace(s.Handshake().Address) + ")"
 }
