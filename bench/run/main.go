@@ -182,8 +182,12 @@ type serverKind string
 
 const (
 	ours serverKind = "ours"
-	node serverKind = "node"
-	raw  serverKind = "raw-ws"
+	// oursGoroutines is our server with every handler on its socket's
+	// goroutine (Options.InlineHandlerTimeout -1), in the echo and pipelined
+	// scenarios.
+	oursGoroutines serverKind = "ours-goroutines"
+	node           serverKind = "node"
+	raw            serverKind = "raw-ws"
 )
 
 type server struct {
@@ -214,6 +218,8 @@ func startWith(cfg *config, kind serverKind, key string) (*server, error) {
 	switch kind {
 	case ours:
 		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "sio")
+	case oursGoroutines:
+		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "sio", "-handler-goroutines")
 	case raw:
 		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "raw")
 	case node:
@@ -357,6 +363,9 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 		}
 		for _, v := range variants {
 			kinds := cfg.kinds(withRaw && !v.noRaw)
+			if v.goroutines {
+				kinds = append([]serverKind{ours, oursGoroutines}, kinds[1:]...)
+			}
 			servers := map[serverKind]*server{}
 			for _, k := range kinds {
 				s, err := start(cfg, k)
@@ -395,9 +404,10 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 }
 
 type variant struct {
-	name  string
-	args  []string
-	noRaw bool
+	name       string
+	args       []string
+	noRaw      bool
+	goroutines bool // also run our server with handlers on goroutines
 }
 
 func (m *measure) summarise() {
@@ -448,13 +458,13 @@ func scenarios(cfg *config) []scenario {
 	bigFan := pick(10000, 2000)
 	out := []scenario{
 		throughput("echo", "1. Ping-pong echo", "echoes", true, []variant{
-			{name: "100 conns, 1 in flight, 32 B", args: []string{"-mode", "echo", "-c", "100", "-inflight", "1", "-size", "32"}},
+			{name: "100 conns, 1 in flight, 32 B", args: []string{"-mode", "echo", "-c", "100", "-inflight", "1", "-size", "32"}, goroutines: true},
 		}),
 		throughput("pipelined", "2. Pipelined echo and acks", "messages", true, []variant{
-			{name: "echo, 100 x 16 in flight, 32 B", args: []string{"-mode", "echo", "-c", "100", "-inflight", "16", "-size", "32"}},
-			{name: "echo, 100 x 16 in flight, 1 kB", args: []string{"-mode", "echo", "-c", "100", "-inflight", "16", "-size", "1024"}},
-			{name: "ack, 100 x 16 in flight, 32 B", args: []string{"-mode", "ack", "-c", "100", "-inflight", "16", "-size", "32"}},
-			{name: "ack, 100 x 16 in flight, 1 kB", args: []string{"-mode", "ack", "-c", "100", "-inflight", "16", "-size", "1024"}},
+			{name: "echo, 100 x 16 in flight, 32 B", args: []string{"-mode", "echo", "-c", "100", "-inflight", "16", "-size", "32"}, goroutines: true},
+			{name: "echo, 100 x 16 in flight, 1 kB", args: []string{"-mode", "echo", "-c", "100", "-inflight", "16", "-size", "1024"}, goroutines: true},
+			{name: "ack, 100 x 16 in flight, 32 B", args: []string{"-mode", "ack", "-c", "100", "-inflight", "16", "-size", "32"}, goroutines: true},
+			{name: "ack, 100 x 16 in flight, 1 kB", args: []string{"-mode", "ack", "-c", "100", "-inflight", "16", "-size", "1024"}, goroutines: true},
 		}),
 		throughput("broadcast", "3. Broadcast fan-out (one emitter, 4 broadcasts in flight)", "deliveries", true, []variant{
 			{name: "1k clients, 32 B", args: []string{"-mode", "broadcast", "-c", pick(1000, 500), "-inflight", "4", "-size", "32"}},

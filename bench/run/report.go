@@ -202,7 +202,7 @@ func (rep *report) environment() [][2]string {
 		{"Node", cmdOut("node", "--version")},
 		{"socket.io / ws / bufferutil / socket.io-client", pkgVersion("socket.io") + " / " + pkgVersion("ws") + " / " + pkgVersion("bufferutil") + " (native prebuild) / " + pkgVersion("socket.io-client")},
 		{"@socket.io/redis-adapter / redis (cross-node broadcast)", pkgVersion("@socket.io/redis-adapter") + " / " + pkgVersion("redis")},
-		{"servers", "ours: bench/server (socketio.NewServer(nil), default options); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON); clusters: two of ours with -redis (redisadapter.New), two of Node's with --redis (@socket.io/redis-adapter), on the Redis at " + rep.cfg.redis},
+		{"servers", "ours: bench/server (socketio.NewServer, default options: handlers on the connection's reader); ours-goroutines: the same with every handler on its socket's goroutine (Options.InlineHandlerTimeout -1, bench/server -handler-goroutines); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON); clusters: two of ours with -redis (redisadapter.New), two of Node's with --redis (@socket.io/redis-adapter), on the Redis at " + rep.cfg.redis},
 		{"pinning", "server on CPU " + rep.cfg.serverCPU + ", load generator on CPU " + rep.cfg.clientCPU + " (so GOMAXPROCS=1 for both Go processes)"},
 		{"load generator", "sio bench (cmd/sio), WebSocket transport straight away (no polling upgrade), no compression offered"},
 		{"window", fmt.Sprintf("%gs per run after a warm-up; %d run(s) per cell, servers interleaved in each round", rep.cfg.seconds, rep.cfg.runs)},
@@ -229,14 +229,23 @@ func (rep *report) targets() [][3]string {
 		return "**no**"
 	}
 	var out [][3]string
-	cmp := func(name, id, variant string, base serverKind, want float64) {
-		o, b := get(id, variant, ours), get(id, variant, base)
+	cmpAs := func(k serverKind, name, id, variant string, base serverKind, want float64) {
+		o, b := get(id, variant, k), get(id, variant, base)
 		if o == nil || b == nil || b.PerCPU == 0 {
-			out = append(out, [3]string{name, "—", check(false, false)})
+			if k == ours {
+				out = append(out, [3]string{name, "—", check(false, false)})
+			}
 			return
 		}
 		r := o.PerCPU / b.PerCPU
+		if k != ours {
+			name += " — " + string(k)
+		}
 		out = append(out, [3]string{name, fmt.Sprintf("%.2fx (%s)", r, variant), check(r >= want, true)})
+	}
+	cmp := func(name, id, variant string, base serverKind, want float64) {
+		cmpAs(ours, name, id, variant, base, want)
+		cmpAs(oursGoroutines, name, id, variant, base, want)
 	}
 	cmp("Echo ≥ 2x Node per server CPU-s", "echo", "100 conns, 1 in flight, 32 B", node, 2)
 	cmp("Echo ≥ 90% of raw WebSocket per server CPU-s", "echo", "100 conns, 1 in flight, 32 B", raw, 0.9)
@@ -297,7 +306,7 @@ func (rep *report) targets() [][3]string {
 // chart draws messages per server CPU-second for every throughput row, one
 // group of bars per variant, normalised to the largest bar of the group.
 func (rep *report) chart() []byte {
-	colors := map[serverKind]string{ours: "#2b7bb9", node: "#6cae3e", raw: "#999999"}
+	colors := map[serverKind]string{ours: "#2b7bb9", oursGoroutines: "#1b4f7a", node: "#6cae3e", raw: "#999999"}
 	type group struct {
 		label string
 		bars  []*measure

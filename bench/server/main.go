@@ -39,19 +39,23 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGTERM")
 	redisAddr := flag.String("redis", "", "sio mode: join a cluster with the classic Redis adapter on this Redis server (host:port)")
 	redisKey := flag.String("key", redisadapter.DefaultKey, "with -redis: the adapter's channel prefix")
+	goroutines := flag.Bool("handler-goroutines", false, "sio mode: run every event handler on its socket's goroutine (Options.InlineHandlerTimeout -1)")
 	flag.Parse()
 
 	var h http.Handler
 	switch *mode {
 	case "sio":
-		var opts *socketio.Options
+		opts := &socketio.Options{}
+		if *goroutines {
+			opts.InlineHandlerTimeout = -1
+		}
 		if *redisAddr != "" {
 			rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
 			adapter, err := redisadapter.New(rdb, &redisadapter.Options{Key: *redisKey})
 			if err != nil {
 				log.Fatal(err)
 			}
-			opts = &socketio.Options{Adapter: adapter}
+			opts.Adapter = adapter
 		}
 		h = sioServer(opts)
 	case "raw":
