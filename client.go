@@ -21,6 +21,10 @@ type client struct {
 	orderMu   sync.Mutex
 	decoder   parser.Decoder
 	inlineTok atomic.Uint64 // the inline handler run being timed, or 0
+	// backlog counts the handler runs of this client's sockets that have
+	// further events queued behind them: their sends go to the session's
+	// writer, which coalesces them, rather than one write each.
+	backlog   atomic.Int32
 	inlineSeq atomic.Uint64
 	relTimer  *time.Timer // InlineHandlerTimeout's timer, made on first use
 
@@ -225,13 +229,13 @@ func (c *client) writePacket(p *parser.Packet, f Flags) error {
 	}
 	noCompress := f.noCompress()
 	if len(msgs) == 1 {
-		return c.conn.Send(engineio.Message{Data: msgs[0], NoCompress: noCompress})
+		return c.send(engineio.Message{Data: msgs[0], NoCompress: noCompress})
 	}
 	out := make([]engineio.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = engineio.Message{Data: m, Binary: i > 0, NoCompress: noCompress}
 	}
-	return c.conn.Send(out...)
+	return c.send(out...)
 }
 
 // releaseReader hands the reading of the client's WebSocket over to a new
@@ -280,14 +284,24 @@ func (c *client) writeEncoded(text []byte, atts [][]byte, f Flags) error {
 	}
 	noCompress := f.noCompress()
 	if len(atts) == 0 {
-		return c.conn.Send(engineio.Message{Data: text, NoCompress: noCompress})
+		return c.send(engineio.Message{Data: text, NoCompress: noCompress})
 	}
 	out := make([]engineio.Message, 1+len(atts))
 	out[0] = engineio.Message{Data: text, NoCompress: noCompress}
 	for i, m := range atts {
 		out[i+1] = engineio.Message{Data: m, Binary: true, NoCompress: noCompress}
 	}
-	return c.conn.Send(out...)
+	return c.send(out...)
+}
+
+// send hands encoded messages to the connection: written at once when the
+// sender has nothing more coming, left to the writer (which writes what
+// accumulates in one go) while a handler has further events queued.
+func (c *client) send(msgs ...engineio.Message) error {
+	if c.backlog.Load() > 0 {
+		return c.conn.Queue(msgs...)
+	}
+	return c.conn.Send(msgs...)
 }
 
 // writePrepared queues a packet encoded once for many clients.

@@ -36,6 +36,11 @@
 // with a negative InlineHandlerTimeout, run on a goroutine of the socket's
 // that exists only while there is work.
 //
+// What handlers send goes out without waiting for the peer: written at once
+// when the connection is idle, and coalesced into one write when more input
+// is waiting (the rest of a burst the reader holds, or events queued behind
+// the running handler).
+//
 // # Broadcasting
 //
 // Broadcasts (Namespace.Emit, To, Except, Socket.Broadcast, ...) go through the

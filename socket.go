@@ -904,8 +904,16 @@ func (s *Socket) drainQueue() {
 		fn := s.queue[0]
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
+		more := len(s.queue) > 0
 		s.qmu.Unlock()
+		if !more {
+			s.run(fn)
+			continue
+		}
+		// More events wait: what this one sends is coalesced with theirs.
+		s.client.backlog.Add(1)
 		s.run(fn)
+		s.client.backlog.Add(-1)
 	}
 }
 

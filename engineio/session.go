@@ -254,15 +254,24 @@ func (s *Session) OnUpgrade(fn func(transport string)) {
 // closing. The session keeps the Data slices until they are written: callers
 // must not modify them. On an idle WebSocket session, Send writes from the
 // caller's goroutine with one non-blocking write; it never waits for the peer.
-func (s *Session) Send(msgs ...Message) error {
+func (s *Session) Send(msgs ...Message) error { return s.sendMessages(true, msgs) }
+
+// Queue is Send for a caller that has more to send shortly (a handler
+// goroutine with further events waiting, say): the messages are left to the
+// session's writer goroutine, which writes in one go whatever accumulated
+// by the time it runs, where Send on an idle WebSocket writes at once, one
+// system call per Send. Messages keep their order with those of Send.
+func (s *Session) Queue(msgs ...Message) error { return s.sendMessages(false, msgs) }
+
+func (s *Session) sendMessages(inline bool, msgs []Message) error {
 	if len(msgs) == 1 {
-		return s.enqueue(true, outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary, noCompress: msgs[0].NoCompress})
+		return s.enqueue(inline, outMsg{typ: eiocodec.Message, data: msgs[0].Data, binary: msgs[0].Binary, noCompress: msgs[0].NoCompress})
 	}
 	out := make([]outMsg, len(msgs))
 	for i, m := range msgs {
 		out[i] = outMsg{typ: eiocodec.Message, data: m.Data, binary: m.Binary, noCompress: m.NoCompress}
 	}
-	return s.enqueue(true, out...)
+	return s.enqueue(inline, out...)
 }
 
 // SendPrepared queues prepared messages, in order and together.
