@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,26 +48,27 @@ Modes:
 
 // benchConfig is the command line of sio bench.
 type benchConfig struct {
-	url       string
-	mode      string
-	conns     int
-	inflight  int
-	size      int
-	transport string
-	duration  time.Duration
-	warmup    time.Duration
-	rate      float64
-	room      int
-	cycles    int64
-	pid       int
-	statsURL  string
-	jsonOut   bool
-	quiet     bool
-	dialConc  int
-	srcAddrs  int
-	client    string
-	emitURL   string
-	emitPID   int
+	url        string
+	mode       string
+	conns      int
+	inflight   int
+	size       int
+	transport  string
+	duration   time.Duration
+	warmup     time.Duration
+	rate       float64
+	room       int
+	cycles     int64
+	pid        int
+	statsURL   string
+	jsonOut    bool
+	quiet      bool
+	dialConc   int
+	srcAddrs   int
+	cpuProfile string
+	client     string
+	emitURL    string
+	emitPID    int
 }
 
 // benchResult is what sio bench reports (as JSON with --json).
@@ -129,6 +131,7 @@ func bench(ctx context.Context, args []string, out, errw *lockedWriter) int {
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress line")
 	fs.IntVar(&c.dialConc, "dial-concurrency", 64, "connections opened at the same time")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile (pprof) to this file")
 	fs.IntVar(&c.srcAddrs, "source-addrs", 16, "for a 127.0.0.1 server, spread connections over this many 127.0.0.x source addresses (more than 28k connections need several)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -142,6 +145,19 @@ func bench(ctx context.Context, args []string, out, errw *lockedWriter) int {
 	if err := c.validate(); err != nil {
 		errw.println("sio: %v", err)
 		return exitUsage
+	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			errw.println("sio: bench: %v", err)
+			return exitFail
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			errw.println("sio: bench: %v", err)
+			return exitFail
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	res, err := runBench(ctx, &c, errw)
 	if err != nil {
