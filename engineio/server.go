@@ -1,6 +1,8 @@
 package engineio
 
 import (
+	"time"
+
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -68,6 +70,7 @@ type Server struct {
 
 	goroutines gotrack.Tracker
 	park       parker // idle WebSocket sessions waiting without a goroutine (park_linux.go)
+	hb         heartbeats
 	log        *slog.Logger
 }
 
@@ -78,6 +81,7 @@ func NewServer(opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, sessions: make(map[string]*Session), log: o.Logger}
+	s.hb.base = time.Now()
 	if o.Cluster != nil {
 		if err := o.Cluster.Attach(s); err != nil {
 			return nil, err

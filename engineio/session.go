@@ -172,8 +172,15 @@ type Session struct {
 	upgraded  bool
 	probeWS   wsConn
 
-	pingTimer  *time.Timer
-	pongTimer  *time.Timer
+	// Heartbeat: hbGen numbers the deadlines (a pong makes the pending one
+	// stale), hbWaitPong tells a pong deadline from a ping one; both are
+	// guarded by mu. hbIdx (1-based place in srv.hb's heap, 0 when not in
+	// it), hbDue and hbSched are guarded by srv.hb.mu.
+	hbGen      uint32
+	hbSched    uint32
+	hbWaitPong bool
+	hbIdx      int
+	hbDue      int64
 	closeTimer *time.Timer
 	closeOnce  sync.Once
 }
@@ -352,49 +359,6 @@ func (s *Session) takeQueueLocked() []outMsg {
 	s.spare = batch
 	s.queued = 0
 	return batch
-}
-
-// startHeartbeat schedules the first ping.
-func (s *Session) startHeartbeat() {
-	s.mu.Lock()
-	if s.state != stateClosed {
-		s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, s.ping)
-	}
-	s.mu.Unlock()
-}
-
-func (s *Session) ping() {
-	if s.enqueue(false, outMsg{typ: eiocodec.Ping}) != nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state == stateClosed {
-		return
-	}
-	// The pong deadline starts when the ping is queued, even while no GET is
-	// there to carry it.
-	if s.pongTimer == nil {
-		s.pongTimer = time.AfterFunc(s.srv.opts.PingTimeout, func() {
-			s.closeWith(ReasonPingTimeout, nil)
-		})
-	} else {
-		s.pongTimer.Reset(s.srv.opts.PingTimeout)
-	}
-}
-
-func (s *Session) onPong() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state == stateClosed {
-		return
-	}
-	if s.pongTimer != nil {
-		s.pongTimer.Stop()
-	}
-	if s.pingTimer != nil { // nil while OnConnection runs
-		s.pingTimer.Reset(s.srv.opts.PingInterval)
-	}
 }
 
 var errHeartbeatDirection = errors.New("engineio: invalid heartbeat direction (ping from a v4 client)")
@@ -607,10 +571,9 @@ func (s *Session) closeWith(reason string, cause error) {
 	}
 	s.state = stateClosed
 	s.closeReason, s.closeCause = reason, cause
-	for _, t := range []*time.Timer{s.pingTimer, s.pongTimer, s.closeTimer} {
-		if t != nil {
-			t.Stop()
-		}
+	s.srv.hb.cancel(s)
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
 	}
 	clear(s.queue)
 	s.queue = nil

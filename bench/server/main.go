@@ -40,7 +40,11 @@ func main() {
 	redisAddr := flag.String("redis", "", "sio mode: join a cluster with the classic Redis adapter on this Redis server (host:port)")
 	redisKey := flag.String("key", redisadapter.DefaultKey, "with -redis: the adapter's channel prefix")
 	goroutines := flag.Bool("handler-goroutines", false, "sio mode: run every event handler on its socket's goroutine (Options.InlineHandlerTimeout -1)")
+	memRate := flag.Int("memprofilerate", 0, "set runtime.MemProfileRate (1: record every allocation, for exact heap profiles at /debug/pprof/heap)")
 	flag.Parse()
+	if *memRate > 0 {
+		runtime.MemProfileRate = *memRate
+	}
 
 	var h http.Handler
 	switch *mode {
