@@ -1,6 +1,7 @@
 package engineio_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -253,6 +254,16 @@ func TestSessionAccessors(t *testing.T) {
 	s := h.rec(open.SID).sess
 	if req := s.Request(); req.URL.Query().Get("token") != "abc" || req.Header.Get("X-Test") != "yes" {
 		t.Errorf("Request() = %v", req)
+	}
+	req := s.Request()
+	if req.Method != "GET" || req.Proto != "HTTP/1.1" || req.ProtoMajor != 1 || req.ProtoMinor != 1 ||
+		!strings.HasPrefix(req.RequestURI, "/engine.io/?") || !strings.Contains(req.RequestURI, "token=abc") ||
+		!strings.HasPrefix(req.Host, "127.0.0.1:") || req.RemoteAddr != s.RemoteAddr() || req.TLS != nil {
+		t.Errorf("Request(): %s %s %s (%d.%d) host %s from %s", req.Method, req.RequestURI, req.Proto,
+			req.ProtoMajor, req.ProtoMinor, req.Host, req.RemoteAddr)
+	}
+	if req.Body != http.NoBody || req.Context() != context.Background() {
+		t.Error("Request() keeps the original's body or context")
 	}
 	if addr := s.RemoteAddr(); !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Errorf("RemoteAddr() = %q", addr)

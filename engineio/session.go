@@ -2,8 +2,10 @@ package engineio
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -118,8 +120,15 @@ type wsConn interface {
 type Session struct {
 	srv *Server
 	id  string
-	req *http.Request
 	ctx lazyctx.Ctx
+
+	// What Request rebuilds of the opening request (a copy of the whole
+	// http.Request would cost about 300 bytes per session). The URL and
+	// header map are the request's own.
+	reqMethod, reqURI, reqProto, reqHost, reqRemote string
+	reqURL                                          *url.URL
+	reqHeader                                       http.Header
+	reqTLS                                          *tls.ConnectionState
 
 	// The handlers are guarded by mu: a session may close (Server.Close, a
 	// timer) while OnConnection is still setting them.
@@ -129,6 +138,9 @@ type Session struct {
 	closeReason   string
 	closeCause    error
 	closeNotified bool
+	closeByte     byte // answered to a pending GET once closed: '1' server close, '6' client close
+	getActive     bool
+	postActive    bool
 
 	mu        sync.Mutex
 	state     state
@@ -136,11 +148,7 @@ type Session struct {
 	queue     []outMsg
 	spare     []outMsg
 	queued    int
-	closeByte byte // answered to a pending GET once closed: '1' server close, '6' client close
-
-	getActive  bool
-	postActive bool
-	wake       chan struct{}
+	wake      chan struct{}
 
 	ws      wsConn
 	writing bool
@@ -186,13 +194,13 @@ type Session struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
-	// A shallow copy that keeps neither the request's context nor its body
-	// (both would hold the connection's buffers alive); its URL and header
-	// map are shared with r, which net/http drops once the handler returns.
-	req := r.WithContext(context.Background())
-	req.Body = http.NoBody
+	// Neither the request's context nor its body is kept (both would hold
+	// the connection's buffers alive); its URL and header map are shared
+	// with r, which net/http drops once the handler returns.
 	s := &Session{
-		srv: srv, id: id, req: req,
+		srv: srv, id: id,
+		reqMethod: r.Method, reqURI: r.RequestURI, reqProto: r.Proto, reqHost: r.Host, reqRemote: r.RemoteAddr,
+		reqURL: r.URL, reqHeader: r.Header, reqTLS: r.TLS,
 		transport: transport,
 		closeByte: '1',
 	}
@@ -208,10 +216,18 @@ func newSession(srv *Server, id string, r *http.Request, transport string) *Sess
 // ID returns the session id (the "sid").
 func (s *Session) ID() string { return s.id }
 
-// Request returns a copy of the request that opened the session, without
-// its body or context; its URL and Header are the original's, to be read,
-// not modified.
-func (s *Session) Request() *http.Request { return s.req }
+// Request returns a copy of the request that opened the session, made on
+// each call: its method, URL, protocol, header, host, remote address and
+// TLS state, without its body or context. Its URL and Header are the
+// original's, to be read, not modified.
+func (s *Session) Request() *http.Request {
+	major, minor, _ := http.ParseHTTPVersion(s.reqProto)
+	return &http.Request{
+		Method: s.reqMethod, URL: s.reqURL, Proto: s.reqProto, ProtoMajor: major, ProtoMinor: minor,
+		Header: s.reqHeader, Body: http.NoBody, Host: s.reqHost, RemoteAddr: s.reqRemote,
+		RequestURI: s.reqURI, TLS: s.reqTLS,
+	}
+}
 
 // Context returns a context cancelled when the session closes.
 func (s *Session) Context() context.Context { return s.ctx.Context() }
@@ -628,4 +644,4 @@ func (s *Session) Writable() bool {
 }
 
 // RemoteAddr returns the network address of the client that opened the session.
-func (s *Session) RemoteAddr() string { return s.req.RemoteAddr }
+func (s *Session) RemoteAddr() string { return s.reqRemote }
