@@ -111,7 +111,6 @@ type Conn struct {
 	// queued (written with writev, never copied); wbuf[:mark] is already in segs.
 	wmu      sync.Mutex
 	raw      syscall.RawConn // nil when nc has no file descriptor (TLS, pipes): TryFlush then never writes
-	tw       *rawWriter      // TryFlush's writer on raw, made on first use
 	wbuf     []byte
 	wpooled  *[]byte
 	segs     net.Buffers

@@ -4,9 +4,5 @@ package websocket
 
 import "syscall"
 
-// rawWriter never writes here: TryFlush leaves everything to Flush.
-type rawWriter struct{}
-
-func newRawWriter(syscall.RawConn) *rawWriter { return &rawWriter{} }
-
-func (*rawWriter) tryWrite([]byte) int { return 0 }
+// tryWrite never writes here: TryFlush leaves everything to Flush.
+func tryWrite(syscall.RawConn, []byte) int { return 0 }

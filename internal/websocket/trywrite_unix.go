@@ -2,22 +2,41 @@
 
 package websocket
 
-import "syscall"
+import (
+	"sync"
+	"syscall"
+)
 
 // rawWriter makes non-blocking writes through a syscall.RawConn. Its
-// callback is bound once per connection, so that a write allocates nothing
-// (a closure capturing the buffer would escape on every call).
+// callback is bound once, so that a write allocates nothing (a closure
+// capturing the buffer would escape on every call); writers are pooled
+// rather than kept per connection, which an idle connection would pay for.
 type rawWriter struct {
-	rc syscall.RawConn
 	b  []byte
 	n  int
 	fn func(fd uintptr) bool
 }
 
-func newRawWriter(rc syscall.RawConn) *rawWriter {
-	w := &rawWriter{rc: rc}
+var rawWriters = sync.Pool{New: func() any {
+	w := &rawWriter{}
 	w.fn = w.write
 	return w
+}}
+
+// tryWrite makes one non-blocking write of b on rc and returns how many
+// bytes the socket took; any failure (including EAGAIN) counts as 0 and is
+// left for a blocking write to report.
+func tryWrite(rc syscall.RawConn, b []byte) int {
+	w := rawWriters.Get().(*rawWriter)
+	w.b, w.n = b, 0
+	err := rc.Write(w.fn)
+	n := w.n
+	w.b = nil
+	rawWriters.Put(w)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func (w *rawWriter) write(fd uintptr) bool {
@@ -27,17 +46,4 @@ func (w *rawWriter) write(fd uintptr) bool {
 	}
 	w.n = n
 	return true // never wait for the socket to become writable
-}
-
-// tryWrite makes one non-blocking write of b and returns how many bytes the
-// socket took; any failure (including EAGAIN) counts as 0 and is left for a
-// blocking write to report. Callers serialise it (Conn.wmu).
-func (w *rawWriter) tryWrite(b []byte) int {
-	w.b, w.n = b, 0
-	err := w.rc.Write(w.fn)
-	w.b = nil
-	if err != nil {
-		return 0
-	}
-	return w.n
 }

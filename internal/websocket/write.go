@@ -248,10 +248,7 @@ func (c *Conn) TryFlush() bool {
 		c.releaseWriteBuf()
 		return true
 	}
-	if c.tw == nil {
-		c.tw = newRawWriter(c.raw)
-	}
-	n := c.tw.tryWrite(c.wbuf)
+	n := tryWrite(c.raw, c.wbuf)
 	if n == len(c.wbuf) {
 		c.releaseWriteBuf()
 		return true
