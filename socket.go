@@ -140,6 +140,40 @@ func (h *eventHandlers) set(name string, ls []*listener) {
 	}
 }
 
+// socketHooks holds what a socket has only when the application adds it:
+// catch-all listeners, middlewares, error and disconnection handlers (six
+// slice headers an idle socket would otherwise carry). Guarded by the
+// socket's mu.
+type socketHooks struct {
+	anyListeners  []*listener
+	outListeners  []*outListener
+	middlewares   []func(*Event) error
+	errorHandlers []func(error)
+	disconnecting []func(reason string)
+	disconnect    []func(reason string)
+}
+
+// noHooks is what readHooks returns for a socket without hooks; never
+// written.
+var noHooks socketHooks
+
+// hk returns the socket's hooks, made on first use, to change them. Called
+// with mu held.
+func (s *Socket) hk() *socketHooks {
+	if s.hooks == nil {
+		s.hooks = &socketHooks{}
+	}
+	return s.hooks
+}
+
+// readHooks returns the socket's hooks, to read only. Called with mu held.
+func (s *Socket) readHooks() *socketHooks {
+	if s.hooks == nil {
+		return &noHooks
+	}
+	return s.hooks
+}
+
 type outListener struct {
 	fn func(event string, args Args)
 }
@@ -159,18 +193,13 @@ type Socket struct {
 	ctx       lazyctx.Ctx
 	recovered bool
 
-	mu            sync.Mutex
-	connected     bool
-	closing       bool // disconnect under way: new events are dropped
-	data          any
-	handlers      eventHandlers
-	anyListeners  []*listener
-	outListeners  []*outListener
-	middlewares   []func(*Event) error
-	errorHandlers []func(error)
-	disconnecting []func(reason string)
-	disconnect    []func(reason string)
-	acks          map[uint64]func(Args)
+	mu        sync.Mutex
+	connected bool
+	closing   bool // disconnect under way: new events are dropped
+	data      any
+	handlers  eventHandlers
+	hooks     *socketHooks // made by the first hook added
+	acks      map[uint64]func(Args)
 
 	qmu     sync.Mutex
 	queue   []func()
@@ -304,11 +333,11 @@ func (s *Socket) Off(event string) {
 func (s *Socket) OnAny(fn func(*Event)) (off func()) {
 	l := &listener{fn: fn}
 	s.mu.Lock()
-	s.anyListeners = append(s.anyListeners, l)
+	s.hk().anyListeners = append(s.hk().anyListeners, l)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		s.anyListeners = without(s.anyListeners, l)
+		s.hk().anyListeners = without(s.hk().anyListeners, l)
 		s.mu.Unlock()
 	}
 }
@@ -317,11 +346,11 @@ func (s *Socket) OnAny(fn func(*Event)) (off func()) {
 func (s *Socket) PrependAny(fn func(*Event)) (off func()) {
 	l := &listener{fn: fn}
 	s.mu.Lock()
-	s.anyListeners = append([]*listener{l}, s.anyListeners...)
+	s.hk().anyListeners = append([]*listener{l}, s.hk().anyListeners...)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		s.anyListeners = without(s.anyListeners, l)
+		s.hk().anyListeners = without(s.hk().anyListeners, l)
 		s.mu.Unlock()
 	}
 }
@@ -329,7 +358,7 @@ func (s *Socket) PrependAny(fn func(*Event)) (off func()) {
 // OffAny removes every catch-all handler.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyListeners = nil
+	s.hk().anyListeners = nil
 	s.mu.Unlock()
 }
 
@@ -337,11 +366,11 @@ func (s *Socket) OffAny() {
 func (s *Socket) OnAnyOutgoing(fn func(event string, args Args)) (off func()) {
 	l := &outListener{fn: fn}
 	s.mu.Lock()
-	s.outListeners = append(s.outListeners, l)
+	s.hk().outListeners = append(s.hk().outListeners, l)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		s.outListeners = without(s.outListeners, l)
+		s.hk().outListeners = without(s.hk().outListeners, l)
 		s.mu.Unlock()
 	}
 }
@@ -350,11 +379,11 @@ func (s *Socket) OnAnyOutgoing(fn func(event string, args Args)) (off func()) {
 func (s *Socket) PrependAnyOutgoing(fn func(event string, args Args)) (off func()) {
 	l := &outListener{fn: fn}
 	s.mu.Lock()
-	s.outListeners = append([]*outListener{l}, s.outListeners...)
+	s.hk().outListeners = append([]*outListener{l}, s.hk().outListeners...)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		s.outListeners = without(s.outListeners, l)
+		s.hk().outListeners = without(s.hk().outListeners, l)
 		s.mu.Unlock()
 	}
 }
@@ -362,7 +391,7 @@ func (s *Socket) PrependAnyOutgoing(fn func(event string, args Args)) (off func(
 // OffAnyOutgoing removes every outgoing catch-all handler.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.outListeners = nil
+	s.hk().outListeners = nil
 	s.mu.Unlock()
 }
 
@@ -371,7 +400,7 @@ func (s *Socket) OffAnyOutgoing() {
 // goes to the error handlers.
 func (s *Socket) Use(fn func(*Event) error) {
 	s.mu.Lock()
-	s.middlewares = append(s.middlewares, fn)
+	s.hk().middlewares = append(s.hk().middlewares, fn)
 	s.mu.Unlock()
 }
 
@@ -379,7 +408,7 @@ func (s *Socket) Use(fn func(*Event) error) {
 // argument that does not decode, a protocol violation by the client.
 func (s *Socket) OnError(fn func(error)) {
 	s.mu.Lock()
-	s.errorHandlers = append(s.errorHandlers, fn)
+	s.hk().errorHandlers = append(s.hk().errorHandlers, fn)
 	s.mu.Unlock()
 }
 
@@ -387,7 +416,7 @@ func (s *Socket) OnError(fn func(error)) {
 // disconnect, while it is still in its rooms.
 func (s *Socket) OnDisconnecting(fn func(reason string)) {
 	s.mu.Lock()
-	s.disconnecting = append(s.disconnecting, fn)
+	s.hk().disconnecting = append(s.hk().disconnecting, fn)
 	s.mu.Unlock()
 }
 
@@ -395,7 +424,7 @@ func (s *Socket) OnDisconnecting(fn func(reason string)) {
 // the reason (one of the Reason constants).
 func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Lock()
-	s.disconnect = append(s.disconnect, fn)
+	s.hk().disconnect = append(s.hk().disconnect, fn)
 	s.mu.Unlock()
 }
 
@@ -605,12 +634,12 @@ func (s *Socket) releaseReader() {
 func (s *Socket) hasOutgoingListeners() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.outListeners) > 0
+	return len(s.readHooks().outListeners) > 0
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	s.mu.Lock()
-	ls := s.outListeners
+	ls := s.readHooks().outListeners
 	s.mu.Unlock()
 	if len(ls) == 0 {
 		return
@@ -753,8 +782,8 @@ func (s *Socket) dispatch(ev *Event) {
 		return // received before the disconnection, handled after it: dropped, as in socket.io
 	}
 	s.mu.Lock()
-	anys := s.anyListeners
-	mws := s.middlewares
+	anys := s.readHooks().anyListeners
+	mws := s.readHooks().middlewares
 	s.mu.Unlock()
 	for _, l := range anys {
 		l.fn(ev)
@@ -784,7 +813,7 @@ func (s *Socket) emitError(err error) {
 
 func (s *Socket) callErrorHandlers(err error) {
 	s.mu.Lock()
-	hs := s.errorHandlers
+	hs := s.readHooks().errorHandlers
 	s.mu.Unlock()
 	for _, h := range hs {
 		h(err)
@@ -808,7 +837,7 @@ func (s *Socket) onClose(reason string) {
 		// As in socket.io, "disconnecting" handlers still see the socket
 		// connected and in its rooms.
 		s.mu.Lock()
-		before := s.disconnecting
+		before := s.readHooks().disconnecting
 		s.mu.Unlock()
 		for _, h := range before {
 			h(reason)
@@ -824,7 +853,7 @@ func (s *Socket) onClose(reason string) {
 		s.nsp.adapter.DelAll(s.id)
 		s.nsp.remove(s)
 		s.mu.Lock()
-		after := s.disconnect
+		after := s.readHooks().disconnect
 		s.mu.Unlock()
 		for _, h := range after {
 			h(reason)
