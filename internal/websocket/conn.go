@@ -90,6 +90,7 @@ type Conn struct {
 	opts      Options
 	compress  bool // permessage-deflate was negotiated
 	client    bool // client side (Dial): masks what it sends, expects unmasked frames
+	filled    bool // read side: the last read filled buf, so more is probably waiting in the kernel
 	closing   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -100,7 +101,6 @@ type Conn struct {
 	buf     []byte
 	pooled  *[]byte
 	r, w    int
-	filled  bool // the last read filled buf: more is probably waiting in the kernel
 	readErr error
 	waitErr error // the failed read of WaitReadable, for the next ReadMessage
 	small   [smallReadSize]byte
