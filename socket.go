@@ -75,19 +75,9 @@ type Handshake struct {
 func (h *Handshake) BindAuth(v any) error { return json.Unmarshal(h.Auth, v) }
 
 type listener struct {
+	name string // the event (empty for catch-all and outgoing listeners)
 	fn   func(*Event)
 	once bool
-}
-
-// eventHandlers holds a socket's listeners by event name. A socket listens
-// to a handful of events: a slice scanned in order is as fast as a map for
-// those and much smaller (a map's first group alone is about 350 bytes, for
-// every connection).
-type eventHandlers []eventListeners
-
-type eventListeners struct {
-	name string
-	ls   []*listener
 }
 
 // handledName returns the name of a handled event equal to the JSON string
@@ -102,42 +92,12 @@ func (s *Socket) handledName(tok []byte) (string, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.handlers {
-		if s.handlers[i].name == string(in) {
-			return s.handlers[i].name, true
+	for _, l := range s.handlers {
+		if l.name == string(in) {
+			return l.name, true
 		}
 	}
 	return "", false
-}
-
-func (h eventHandlers) get(name string) []*listener {
-	for i := range h {
-		if h[i].name == name {
-			return h[i].ls
-		}
-	}
-	return nil
-}
-
-// set replaces the listeners of an event; none removes the event.
-func (h *eventHandlers) set(name string, ls []*listener) {
-	for i := range *h {
-		if (*h)[i].name != name {
-			continue
-		}
-		if len(ls) > 0 {
-			(*h)[i].ls = ls
-			return
-		}
-		last := len(*h) - 1
-		(*h)[i] = (*h)[last]
-		(*h)[last] = eventListeners{}
-		*h = (*h)[:last]
-		return
-	}
-	if len(ls) > 0 {
-		*h = append(*h, eventListeners{name: name, ls: ls})
-	}
 }
 
 // socketHooks holds what a socket has only when the application adds it:
@@ -197,9 +157,13 @@ type Socket struct {
 	connected bool
 	closing   bool // disconnect under way: new events are dropped
 	data      any
-	handlers  eventHandlers
-	hooks     *socketHooks // made by the first hook added
-	acks      map[uint64]func(Args)
+	// handlers: the event listeners, in the order added, each with its
+	// event's name (a socket listens to a handful of events: one slice
+	// scanned in order is as fast as a map and far smaller). Replaced, never
+	// changed in place, except by appending: a dispatch iterates a snapshot.
+	handlers []*listener
+	hooks    *socketHooks // made by the first hook added
+	acks     map[uint64]func(Args)
 
 	qmu     sync.Mutex
 	queue   []func()
@@ -303,21 +267,21 @@ func (s *Socket) SetData(v any) {
 
 // On adds a handler for an event; off removes it.
 func (s *Socket) On(event string, fn func(*Event)) (off func()) {
-	return s.addListener(event, &listener{fn: fn})
+	return s.addListener(&listener{name: event, fn: fn})
 }
 
 // Once adds a handler called for the next occurrence of the event only.
 func (s *Socket) Once(event string, fn func(*Event)) (off func()) {
-	return s.addListener(event, &listener{fn: fn, once: true})
+	return s.addListener(&listener{name: event, fn: fn, once: true})
 }
 
-func (s *Socket) addListener(event string, l *listener) func() {
+func (s *Socket) addListener(l *listener) func() {
 	s.mu.Lock()
-	s.handlers.set(event, append(s.handlers.get(event), l))
+	s.handlers = append(s.handlers, l)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		s.handlers.set(event, without(s.handlers.get(event), l))
+		s.handlers = without(s.handlers, l)
 		s.mu.Unlock()
 	}
 }
@@ -325,7 +289,13 @@ func (s *Socket) addListener(event string, l *listener) func() {
 // Off removes every handler of the event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	s.handlers.set(event, nil)
+	var keep []*listener
+	for _, l := range s.handlers {
+		if l.name != event {
+			keep = append(keep, l)
+		}
+	}
+	s.handlers = keep
 	s.mu.Unlock()
 }
 
@@ -795,15 +765,17 @@ func (s *Socket) dispatch(ev *Event) {
 		}
 	}
 	s.mu.Lock()
-	ls := s.handlers.get(ev.Name)
-	for _, l := range ls {
-		if l.once {
-			s.handlers.set(ev.Name, without(s.handlers.get(ev.Name), l))
+	hs := s.handlers
+	for _, l := range hs {
+		if l.once && l.name == ev.Name {
+			s.handlers = without(s.handlers, l)
 		}
 	}
 	s.mu.Unlock()
-	for _, l := range ls {
-		l.fn(ev)
+	for _, l := range hs {
+		if l.name == ev.Name {
+			l.fn(ev)
+		}
 	}
 }
 
