@@ -20,7 +20,9 @@
 // (for an answer from the same client, say) first hands the reading over
 // with Session.ReleaseReader. On Linux an idle WebSocket session has no
 // goroutine at all: after its first messages, and after each pong, it
-// waits in an epoll set of the server's until input comes.
+// waits in an epoll set of the server's until input comes. Nor has it a
+// timer: one timer per server serves every session's heartbeat (when to
+// ping, by when the pong must come).
 //
 // The WebSocket implementation (internal/websocket) was chosen by
 // measurement against gorilla/websocket, lxzan/gws and coder/websocket: see
