@@ -102,6 +102,21 @@ func forModes(t *testing.T, fn func(t *testing.T, mode time.Duration, transport 
 	}
 }
 
+// emitNumbered emits "n" with 0 to n-1, then waits until done is closed.
+func emitNumbered(t *testing.T, c *client.Socket, n int, done <-chan struct{}) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		if err := c.Emit("n", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not every event arrived")
+	}
+}
+
 // Events of one socket run one at a time and in order, also when a
 // handler blocks and the reading goes on in another goroutine meanwhile.
 func TestInlineHandlersKeepOrder(t *testing.T) {
@@ -136,16 +151,7 @@ func TestInlineHandlersKeepOrder(t *testing.T) {
 				})
 			})
 			c.On("ping", func(e *client.Event) { _ = e.Ack() })
-			for i := 0; i < n; i++ {
-				if err := c.Emit("n", i); err != nil {
-					t.Fatal(err)
-				}
-			}
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("not every event arrived")
-			}
+			emitNumbered(t, c, n, done)
 			mu.Lock()
 			defer mu.Unlock()
 			if overlap {
@@ -324,16 +330,7 @@ func TestInlineReleaseKeepsOrder(t *testing.T) {
 			_, _ = srv.Timeout(time.Second).EmitWithAck(ctx, "poke")
 		}
 	}()
-	for i := 0; i < n; i++ {
-		if err := c.Emit("n", i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("not every event arrived")
-	}
+	emitNumbered(t, c, n, done)
 	close(stop)
 	wg.Wait()
 	mu.Lock()
