@@ -1,12 +1,9 @@
 package client
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"runtime"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -19,7 +16,6 @@ type dispatcher struct {
 	queue   []func()
 	running bool
 	idle    chan struct{} // closed when the queue drains; replaced when work arrives
-	goid    atomic.Uint64 // id of the running goroutine, 0 when none
 	onPanic func(any)
 }
 
@@ -41,12 +37,10 @@ func (d *dispatcher) push(fn func()) {
 }
 
 func (d *dispatcher) run() {
-	d.goid.Store(goid())
 	for {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
 			d.running = false
-			d.goid.Store(0)
 			close(d.idle)
 			d.mu.Unlock()
 			return
@@ -71,12 +65,12 @@ func (d *dispatcher) call(fn func()) {
 // wait returns once the queue is drained, unless called from a handler
 // (which would wait for itself), or after the timeout.
 func (d *dispatcher) wait(timeout time.Duration) {
-	if g := d.goid.Load(); g != 0 && g == goid() {
+	d.mu.Lock()
+	idle, running := d.idle, d.running
+	d.mu.Unlock()
+	if running && inHandler() {
 		return
 	}
-	d.mu.Lock()
-	idle := d.idle
-	d.mu.Unlock()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
@@ -85,17 +79,33 @@ func (d *dispatcher) wait(timeout time.Duration) {
 	}
 }
 
-// goid returns the current goroutine's id. It is used only to let Close,
-// called from a handler, skip waiting for the handler queue.
-func goid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
+// dispatcherCall is the name of the frame every handler runs under.
+const dispatcherCall = "github.com/socketio-go/socketio/client.(*dispatcher).call"
+
+// inHandler reports whether the calling goroutine is running a handler of
+// a dispatcher (this Manager's or, rarely, another's: then Close does not
+// wait for its queue, which is only a courtesy). It walks the caller's
+// frames, which costs a few microseconds: it is only used by Close, so that
+// the dispatcher itself need not record which goroutine runs it.
+func inHandler() bool {
+	pcs := make([]uintptr, 64)
+	for {
+		n := runtime.Callers(2, pcs)
+		frames := runtime.CallersFrames(pcs[:n])
+		for {
+			f, more := frames.Next()
+			if f.Function == dispatcherCall {
+				return true
+			}
+			if !more {
+				break
+			}
+		}
+		if n < len(pcs) || len(pcs) >= 1<<14 {
+			return false
+		}
+		pcs = make([]uintptr, 2*len(pcs)) // a deeper stack: look at all of it
 	}
-	n, _ := strconv.ParseUint(string(b), 10, 64)
-	return n
 }
 
 // handlers is a list of callbacks that can each be removed.
