@@ -76,3 +76,39 @@ func ExampleServer_OnConnection() {
 	mux.Handle("/engine.io/", srv)
 	// log.Fatal(http.ListenAndServe(":3000", mux))
 }
+
+// A session that answers one message with several: Queue leaves them to
+// the session's writer, which sends them together (on a WebSocket, in one
+// write; over polling, in the same response, as always).
+func ExampleSession_Queue() {
+	srv, err := engineio.NewServer(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.OnConnection(func(s *engineio.Session) {
+		s.OnMessage(func(m engineio.Message) {
+			for i := 1; i <= 3; i++ {
+				_ = s.Queue(engineio.Message{Data: []byte(fmt.Sprintf("%s %d", m.Data, i))})
+			}
+		})
+	})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+
+	url := hs.URL + "/engine.io/?EIO=4&transport=polling"
+	get := func(resp *http.Response, err error) string {
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	open := get(hs.Client().Get(url))
+	sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
+	get(hs.Client().Post(url+"&sid="+sid, "text/plain", strings.NewReader("4count")))
+	fmt.Printf("%q\n", get(hs.Client().Get(url+"&sid="+sid)))
+	// Output:
+	// "4count 1\x1e4count 2\x1e4count 3"
+}
