@@ -500,7 +500,10 @@ func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
 }
 
 func (s *Socket) emit(event string, args []any, f Flags) error {
-	if enc := s.client.eventEncoder(); enc != nil && s.nsp.srv.opts.ConnectionStateRecovery == nil && !s.hasOutgoingListeners() {
+	s.mu.Lock()
+	outListeners, connected := len(s.readHooks().outListeners) > 0, s.connected
+	s.mu.Unlock()
+	if enc := s.client.eventEncoder(); enc != nil && s.nsp.srv.opts.ConnectionStateRecovery == nil && !outListeners {
 		// The common case, in one buffer: no Packet for the adapter or
 		// the outgoing listeners to see.
 		if reservedEvents[event] {
@@ -510,7 +513,7 @@ func (s *Socket) emit(event string, args []any, f Flags) error {
 		if err != nil {
 			return err
 		}
-		if !s.Connected() {
+		if !connected {
 			return ErrDisconnected
 		}
 		return s.client.writeEncoded(text, atts, f)
@@ -599,12 +602,6 @@ func (s *Socket) releaseReader() {
 	if s.nsp.srv.opts.InlineHandlerTimeout > 0 {
 		s.client.releaseReader()
 	}
-}
-
-func (s *Socket) hasOutgoingListeners() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.readHooks().outListeners) > 0
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
@@ -748,23 +745,27 @@ func (s *Socket) onPacket(p *parser.Packet, inline bool) bool {
 }
 
 func (s *Socket) dispatch(ev *Event) {
-	if !s.active() {
+	s.mu.Lock()
+	if !s.connected || s.closing {
+		s.mu.Unlock()
 		return // received before the disconnection, handled after it: dropped, as in socket.io
 	}
-	s.mu.Lock()
 	anys := s.readHooks().anyListeners
 	mws := s.readHooks().middlewares
-	s.mu.Unlock()
-	for _, l := range anys {
-		l.fn(ev)
-	}
-	for _, mw := range mws {
-		if err := mw(ev); err != nil {
-			s.callErrorHandlers(err)
-			return
+	if len(anys) > 0 || len(mws) > 0 {
+		// They may change the listeners: the event's are read after them.
+		s.mu.Unlock()
+		for _, l := range anys {
+			l.fn(ev)
 		}
+		for _, mw := range mws {
+			if err := mw(ev); err != nil {
+				s.callErrorHandlers(err)
+				return
+			}
+		}
+		s.mu.Lock()
 	}
-	s.mu.Lock()
 	hs := s.handlers
 	for _, l := range hs {
 		if l.once && l.name == ev.Name {
