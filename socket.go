@@ -611,7 +611,7 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	if len(ls) == 0 {
 		return
 	}
-	args, err := parser.NewArgs(p.Data, p.Attachments)
+	args, err := p.Args()
 	if err != nil || args.Len() == 0 {
 		return
 	}
@@ -696,7 +696,7 @@ func (s *Socket) onConnect() {
 func (s *Socket) onPacket(p *parser.Packet, inline bool) bool {
 	switch p.Type {
 	case parser.Event, parser.BinaryEvent:
-		args, err := parser.NewArgs(p.Data, p.Attachments)
+		args, err := p.Args()
 		if err != nil {
 			s.client.onError(fmt.Errorf("socketio: invalid event payload: %w", err))
 			return false
@@ -732,7 +732,7 @@ func (s *Socket) onPacket(p *parser.Packet, inline bool) bool {
 		if fn == nil {
 			return false // unknown or expired ack id
 		}
-		args, err := parser.NewArgs(p.Data, p.Attachments)
+		args, err := p.Args()
 		if err != nil {
 			s.client.onError(err)
 			return false

@@ -389,7 +389,7 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	if len(fns) == 0 {
 		return
 	}
-	all, err := parser.NewArgs(p.Data, p.Attachments)
+	all, err := p.Args()
 	if err != nil || all.Len() == 0 {
 		return
 	}
@@ -660,7 +660,7 @@ func eventName(raw json.RawMessage) string {
 }
 
 func (s *Socket) onEvent(p *parser.Packet) {
-	all, err := parser.NewArgs(p.Data, p.Attachments)
+	all, err := p.Args()
 	if err != nil || all.Len() == 0 {
 		return // the decoder has already checked the payload
 	}
@@ -723,7 +723,7 @@ func (s *Socket) onAck(p *parser.Packet) {
 	if a.timer != nil {
 		a.timer.Stop()
 	}
-	args, err := parser.NewArgs(p.Data, p.Attachments)
+	args, err := p.Args()
 	if err != nil {
 		a.fn(Args{}, err)
 		return

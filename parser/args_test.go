@@ -408,3 +408,41 @@ func TestMarshalConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Packet.Args reuses the elements the decoder found, for the Data they were
+// found in only.
+func TestPacketArgsReusesSplit(t *testing.T) {
+	p, err := parser.NewJSONParser(nil).NewDecoder().Add([]byte(`2["a", {"b":[1,2]} ,3,4,"e"]`), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := p.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`"a"`, `{"b":[1,2]}`, `3`, `4`, `"e"`}
+	if a.Len() != len(want) {
+		t.Fatalf("%d elements, want %d", a.Len(), len(want))
+	}
+	for i, w := range want {
+		if string(a.Raw()[i]) != w {
+			t.Errorf("element %d: %s, want %s", i, a.Raw()[i], w)
+		}
+	}
+	if &a.Raw()[0][0] != &p.Data[1] {
+		t.Error("the element does not share the packet's memory")
+	}
+	p.Data = json.RawMessage(`["x"]`) // replaced: split again
+	if a, err = p.Args(); err != nil || a.Len() != 1 || string(a.Raw()[0]) != `"x"` {
+		t.Fatalf("after replacing Data: %q, %v", a.Raw(), err)
+	}
+	p.Data = json.RawMessage(`["x"`)
+	if _, err := p.Args(); !errors.Is(err, parser.ErrInvalidPayload) {
+		t.Fatalf("bad replaced Data: %v", err)
+	}
+	// A packet not from a decoder.
+	q := &parser.Packet{Type: parser.Event, Data: json.RawMessage(`["y",1]`)}
+	if a, err = q.Args(); err != nil || a.Len() != 2 {
+		t.Fatalf("built packet: %q, %v", a.Raw(), err)
+	}
+}

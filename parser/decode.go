@@ -112,19 +112,21 @@ func (d *jsonDecoder) decodeText(s []byte) (p *Packet, n int, err error) {
 		}
 	}
 
-	var data []byte
+	p = &Packet{Type: t, Namespace: nsp, ID: id, HasID: hasID}
 	if i < len(s) {
-		data = s[i:len(s):len(s)]
-		if err := checkPayload(t, data, s[0] >= '5', n); err != nil {
+		p.Data = s[i:len(s):len(s)]
+		if err := checkPayload(t, p.Data, s[0] >= '5', n, p); err != nil {
 			return nil, 0, err
 		}
 	}
-	return &Packet{Type: t, Namespace: nsp, ID: id, HasID: hasID, Data: data}, n, nil
+	return p, n, nil
 }
 
 // checkPayload applies the reference's rules for what each packet type may
-// carry, and checks the placeholders of binary packets.
-func checkPayload(t Type, b []byte, binary bool, attachments int) error {
+// carry, and checks the placeholders of binary packets. The top-level
+// elements of an array payload are recorded in split (if not nil) for
+// Packet.Args.
+func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet) error {
 	// The first byte tells the kind of the value. White space cannot come
 	// first: the reference would read it as part of an ack id.
 	switch c := b[0]; t {
@@ -144,9 +146,15 @@ func checkPayload(t Type, b []byte, binary bool, attachments int) error {
 		return fmt.Errorf("%w: %v takes no payload", ErrInvalidPayload, t)
 	}
 	w := walker{b: b, check: binary, n: attachments}
+	if split != nil && b[0] == '[' {
+		w.elems = split.inline[:0]
+	}
 	end, perr, err := w.value(0, 0)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
+	if w.elems != nil {
+		split.split, split.splitOf = w.elems, b
 	}
 	if skipSpace(b, end) != len(b) {
 		return fmt.Errorf("%w: %v", ErrInvalidPayload, errSyntax)

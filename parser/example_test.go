@@ -78,6 +78,25 @@ func ExampleSplitArray() {
 	// [1,2]
 }
 
+func ExamplePacket_Args() {
+	dec := parser.NewJSONParser(nil).NewDecoder()
+	p, err := dec.Add([]byte(`2["chat","hello",42]`), false)
+	if err != nil {
+		panic(err)
+	}
+	args, err := p.Args() // the elements the decoder found while validating
+	if err != nil {
+		panic(err)
+	}
+	var name, text string
+	var n int
+	if err := args.Bind(&name, &text, &n); err != nil {
+		panic(err)
+	}
+	fmt.Println(args.Len(), name, text, n)
+	// Output: 3 chat hello 42
+}
+
 func ExampleUnmarshal() {
 	raw := json.RawMessage(`{"title":"cat","image":{"_placeholder":true,"num":0},"meta":{"thumb":{"_placeholder":true,"num":1}}}`)
 	atts := [][]byte{[]byte("full"), []byte("thumb")}

@@ -63,6 +63,7 @@ func FuzzDecoder(f *testing.F) {
 				continue
 			}
 			checkPacket(t, p)
+			checkArgs(t, p)
 			msgs, err := pr.NewEncoder().Encode(p)
 			if err != nil {
 				t.Fatalf("decoded %s but cannot encode it: %v", dump(p), err)
@@ -78,11 +79,28 @@ func FuzzDecoder(f *testing.F) {
 					t.Fatalf("re-encoded %s as %q: packet done after message %d", dump(p), msgs, i)
 				}
 			}
-			if !reflect.DeepEqual(p, q) {
+			if !samePacket(p, q) {
 				t.Fatalf("round trip changed the packet:\n %s\n %s", dump(p), dump(q))
 			}
 		}
 	})
+}
+
+// checkArgs checks that the elements the decoder recorded while validating
+// (Packet.Args) are the ones NewArgs finds.
+func checkArgs(t *testing.T, p *parser.Packet) {
+	t.Helper()
+	got, err := p.Args()
+	want, werr := parser.NewArgs(p.Data, p.Attachments)
+	if (err != nil) != (werr != nil) {
+		t.Fatalf("%s: Args error %v, NewArgs error %v", dump(p), err, werr)
+	}
+	if !reflect.DeepEqual(got.Raw(), want.Raw()) && (got.Len() != 0 || want.Len() != 0) {
+		t.Fatalf("%s: Args %q, NewArgs %q", dump(p), got.Raw(), want.Raw())
+	}
+	if !reflect.DeepEqual(got.Attachments(), want.Attachments()) {
+		t.Fatalf("%s: Args attachments differ from NewArgs'", dump(p))
+	}
 }
 
 func checkPacket(t *testing.T, p *parser.Packet) {

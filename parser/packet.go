@@ -54,6 +54,27 @@ type Packet struct {
 	// Attachments are the binary attachments of a BinaryEvent or BinaryAck
 	// packet, in the order of their placeholders' num.
 	Attachments [][]byte
+
+	// The top-level elements of Data, found by the decoder while it
+	// validated them (nil for packets not from a Decoder): Args uses them
+	// instead of scanning Data again. splitOf is the Data they were found
+	// in, and inline their storage for the commonest packets (an event's
+	// name and up to three arguments), so that they cost no allocation of
+	// their own.
+	split   []json.RawMessage
+	splitOf json.RawMessage
+	inline  [4]json.RawMessage
+}
+
+// Args returns the packet's Data and Attachments as [Args], as
+// NewArgs(p.Data, p.Attachments) does. For a packet from a [Decoder] whose
+// Data has not been replaced since, it reuses the split the decoder made
+// while validating Data, instead of scanning it again.
+func (p *Packet) Args() (Args, error) {
+	if p.split != nil && len(p.Data) == len(p.splitOf) && len(p.Data) > 0 && &p.Data[0] == &p.splitOf[0] {
+		return Args{raw: p.split, attachments: p.Attachments}, nil
+	}
+	return NewArgs(p.Data, p.Attachments)
 }
 
 // Errors reported by this package. Errors are wrapped with details: test for

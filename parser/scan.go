@@ -172,6 +172,8 @@ type walker struct {
 	check bool
 	n     int
 	found map[int]placeholderSpan // if not nil, receives the good placeholders by offset
+	// elems, if not nil, receives the elements of the outermost array.
+	elems []json.RawMessage
 }
 
 type placeholderSpan struct{ end, num int }
@@ -218,9 +220,13 @@ func (w *walker) array(i, depth int) (end int, perr, err error) {
 	}
 	for {
 		var pe error
+		start := i
 		i, pe, err = w.value(i, depth)
 		if err != nil {
 			return 0, nil, err
+		}
+		if depth == 1 && w.elems != nil {
+			w.elems = append(w.elems, b[start:i:i])
 		}
 		if perr == nil {
 			perr = pe

@@ -18,8 +18,9 @@ var benchSizes = []struct {
 }{{"32B", 32}, {"1kB", 1024}}
 
 // BenchmarkDecodeEventString decodes an EVENT packet with one string
-// argument: the decoder validates the payload (scanString), NewArgs splits
-// it, and Decode takes the string through the fast path (plainString).
+// argument: the decoder validates the payload (scanString) and splits it on
+// the way (Packet.Args), and Decode takes the string through the fast path
+// (plainString).
 func BenchmarkDecodeEventString(b *testing.B) {
 	for _, sz := range benchSizes {
 		b.Run(sz.name, func(b *testing.B) {
@@ -32,7 +33,7 @@ func BenchmarkDecodeEventString(b *testing.B) {
 				if err != nil || p == nil {
 					b.Fatal(err)
 				}
-				a, err := NewArgs(p.Data, nil)
+				a, err := p.Args()
 				if err != nil {
 					b.Fatal(err)
 				}
