@@ -46,6 +46,9 @@ func encodeArgsPacket(t Type, nsp string, id uint64, hasID bool, event string, h
 	if hasID && id > MaxAckID {
 		return nil, nil, fmt.Errorf("%w: ack id beyond 2^53-1", ErrInvalidPacket)
 	}
+	if n, ok := simpleArgsLen(event, hasEvent, args); ok {
+		return appendSimpleArgs(make([]byte, 0, 1+len(nsp)+1+16+n), t, nsp, id, hasID, event, hasEvent, args), nil, nil
+	}
 	w := writerPool.Get().(*argsWriter)
 	defer w.release()
 	if err := w.array(event, hasEvent, args); err != nil {
@@ -76,4 +79,71 @@ func encodeArgsPacket(t Type, nsp string, id uint64, hasID bool, event string, h
 	}
 	text = append(text, w.buf.Bytes()...)
 	return text, atts, nil
+}
+
+// simpleArgsLen reports whether the event name and the arguments are all
+// of the kinds appendSimpleArgs writes (strings that need no escaping,
+// bools, nil, ints), and if so, at most how long their JSON array is.
+func simpleArgsLen(event string, hasEvent bool, args []any) (int, bool) {
+	n := 2 + len(args) // brackets, commas
+	if hasEvent {
+		if !plainASCII(event) {
+			return 0, false
+		}
+		n += len(event) + 3
+	}
+	for _, a := range args {
+		switch x := a.(type) {
+		case string:
+			if !plainASCII(x) {
+				return 0, false
+			}
+			n += len(x) + 2
+		case bool, nil:
+			n += 5
+		case int:
+			n += 20
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// appendSimpleArgs appends the packet to text, in one pass, for arguments
+// simpleArgsLen accepted: what the pooled writer and the copy after it
+// would make, without them.
+func appendSimpleArgs(text []byte, t Type, nsp string, id uint64, hasID bool, event string, hasEvent bool, args []any) []byte {
+	text = append(text, '0'+byte(t))
+	if nsp != "" {
+		text = append(text, nsp...)
+		text = append(text, ',')
+	}
+	if hasID {
+		text = strconv.AppendUint(text, id, 10)
+	}
+	text = append(text, '[')
+	if hasEvent {
+		text = append(text, '"')
+		text = append(text, event...)
+		text = append(text, '"')
+	}
+	for i, a := range args {
+		if i > 0 || hasEvent {
+			text = append(text, ',')
+		}
+		switch x := a.(type) {
+		case string:
+			text = append(text, '"')
+			text = append(text, x...)
+			text = append(text, '"')
+		case bool:
+			text = strconv.AppendBool(text, x)
+		case nil:
+			text = append(text, "null"...)
+		case int:
+			text = strconv.AppendInt(text, int64(x), 10)
+		}
+	}
+	return append(text, ']')
 }

@@ -35,6 +35,12 @@ func TestEncodeEventMatchesEncode(t *testing.T) {
 		{"escapes", "", 0, false, "quo\"te", []any{"line\nbreak", "é"}},
 		{"binary", "/", 0, false, "file", []any{[]byte{1, 2, 3}}},
 		{"binary nested with id", "/b", 7, true, "files", []any{pt{A: "x", B: []byte{9}}, []byte{}, "tail"}},
+		// The one-pass path (strings without escapes, bools, nil, ints).
+		{"simple kinds", "/ns", 3, true, "ev", []any{"", "exactly8", "longer than eight bytes, plain", int(-1 << 63), 0, int(1<<63 - 1), false, nil, true}},
+		{"simple but for the name", "/", 0, false, "événement", []any{"x", 1}},
+		{"simple but for one string", "/", 0, false, "ev", []any{"x", "tab\there", 1}},
+		{"simple but for a float", "/", 0, false, "ev", []any{"x", 1.5}},
+		{"a string of 8 with a quote last", "/", 0, false, "ev", []any{`1234567"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,4 +112,30 @@ func TestEncodeEventRejects(t *testing.T) {
 	if _, _, err := enc.EncodeEvent("/", 0, false, "x", []any{make(chan int)}); err == nil {
 		t.Error("a channel argument was encoded")
 	}
+}
+
+// FuzzEncodeEvent: the one-pass path for simple arguments must give what
+// MarshalEvent and Encode give.
+func FuzzEncodeEvent(f *testing.F) {
+	f.Add("echo", "hello", 42, true, uint64(0), false)
+	f.Add("a\"b", "é\n", -1, false, uint64(7), true)
+	plain := parser.NewJSONParser(nil).NewEncoder()
+	enc := plain.(parser.EventEncoder)
+	f.Fuzz(func(t *testing.T, event, s string, n int, b bool, id uint64, hasID bool) {
+		id %= parser.MaxAckID + 1
+		args := []any{s, n, b, nil, s}
+		text, atts, err := enc.EncodeEvent("/fz", id, hasID, event, args)
+		data, watts, werr := parser.MarshalEvent(event, args)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("EncodeEvent error %v, MarshalEvent error %v", err, werr)
+		}
+		if err != nil {
+			return
+		}
+		want, err := plain.Encode(&parser.Packet{Type: parser.Event, Namespace: "/fz", ID: id, HasID: hasID, Data: data, Attachments: watts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameMessages(t, text, atts, want)
+	})
 }

@@ -103,21 +103,30 @@ func (w *argsWriter) encode(v any) error {
 }
 
 func (w *argsWriter) writeString(s string) error {
-	i := 0
-	for ; i <= len(s)-8; i += 8 {
-		if hasSpecialOrNonASCII8(stringWord(s, i)) {
-			return w.encode(s)
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			return w.encode(s)
-		}
+	if !plainASCII(s) {
+		return w.encode(s)
 	}
 	w.buf.WriteByte('"')
 	w.buf.WriteString(s)
 	w.buf.WriteByte('"')
 	return nil
+}
+
+// plainASCII reports whether s is its own JSON string body: ASCII without
+// quotes, backslashes or control characters.
+func plainASCII(s string) bool {
+	i := 0
+	for ; i <= len(s)-8; i += 8 {
+		if hasSpecialOrNonASCII8(stringWord(s, i)) {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *argsWriter) placeholder(b []byte) {
