@@ -54,7 +54,9 @@ type Options struct {
 	// InlineHandlerTimeout hands the reading over to a new goroutine, so
 	// that a slow handler (a database query, a wait for the client's event
 	// on another namespace) holds up that client's other input, its
-	// heartbeats included, at most that long. Waits for acknowledgements
+	// heartbeats included, at most that long. (Handlers are checked every
+	// half InlineHandlerTimeout, so one may be handed over after running
+	// between half of it and all of it.) Waits for acknowledgements
 	// in this package (EmitWithAck on a socket or a broadcast) hand it
 	// over at once. Default 10 ms (DefaultInlineHandlerTimeout). A
 	// negative value runs every handler on its socket's own goroutine

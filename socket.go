@@ -856,6 +856,10 @@ func (s *Socket) schedule(fn func(), force bool) bool {
 // testHookBeforeCommit, set by tests only, runs with a message in hand.
 var testHookBeforeCommit func()
 
+// testHookInlineRelease, set by tests only, runs when InlineHandlerTimeout
+// hands a client's reading over.
+var testHookInlineRelease func()
+
 // runHere runs ev on the calling goroutine, the connection's reader, when
 // the socket has nothing running or queued (Options.InlineHandlerTimeout), then
 // whatever was queued meanwhile. It reports false, doing nothing, when the
