@@ -69,7 +69,7 @@ func clusterScenario(n string) scenario {
 		}
 		rows := map[serverKind]*measure{}
 		for round := 0; round < cfg.runs; round++ {
-			for _, k := range kinds {
+			for _, k := range rotate(kinds, round) {
 				c := clusters[k]
 				r, err := loadgen(ctx, cfg, c.b, "-mode", "broadcast", "-c", n, "-inflight", "4", "-size", "32",
 					"-emit-url", "http://"+c.a.addr, "-emit-pid", strconv.Itoa(c.a.pid), "-duration", cfg.dur(), "-warmup", cfg.warm())

@@ -16,7 +16,7 @@
 // its report goes to bench/results/only/ unless BENCH_OUT is set.
 //
 // Environment: BENCH_QUICK=1 runs every scenario once, briefly, with fewer
-// connections (a smoke test, ~30 s); BENCH_RUNS (default 3) and
+// connections (a smoke test, ~30 s); BENCH_RUNS (default 5) and
 // BENCH_SECONDS (default 2) override the runs and window; BENCH_OUT names
 // the markdown file (default BENCHMARKS.md; BENCH_QUICK writes to
 // bench/results/quick/ unless set); BENCH_SERVER_CPU and BENCH_CLIENT_CPU
@@ -107,7 +107,7 @@ func setup() (*config, error) {
 	if _, err := os.Stat(filepath.Join(root, "bench", "run", "main.go")); err != nil {
 		return nil, errors.New("run from the repository root (make bench)")
 	}
-	cfg := &config{root: root, runs: 3, seconds: 2, serverCPU: "0", clientCPU: "1", redis: "127.0.0.1:6379"}
+	cfg := &config{root: root, runs: 5, seconds: 2, serverCPU: "0", clientCPU: "1", redis: "127.0.0.1:6379"}
 	flag.StringVar(&cfg.only, "only", os.Getenv("BENCH_ONLY"), "run only these scenarios (comma-separated ids: echo, pipelined, broadcast, idle, storm, polling, client, cluster)")
 	flag.Parse()
 	if v := os.Getenv("BENCH_REDIS"); v != "" {
@@ -377,7 +377,7 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 			}
 			rows := map[serverKind]*measure{}
 			for round := 0; round < cfg.runs; round++ {
-				for _, k := range kinds {
+				for _, k := range rotate(kinds, round) {
 					args := append([]string{"-duration", cfg.dur(), "-warmup", cfg.warm()}, v.args...)
 					r, err := loadgen(ctx, cfg, servers[k], args...)
 					if err != nil {
@@ -420,12 +420,7 @@ func (m *measure) summarise() {
 	}
 	m.Rate = med(func(r *result) float64 { return r.Rate })
 	// Server CPU: all the servers' (both nodes of a cluster).
-	m.PerCPU = med(func(r *result) float64 {
-		if r.ServerCPU+r.EmitCPU == 0 {
-			return 0
-		}
-		return float64(r.Messages) / (r.ServerCPU + r.EmitCPU)
-	})
+	m.PerCPU = med(perServerCPU)
 	m.CPUus = med(func(r *result) float64 { return (r.ServerCPU + r.EmitCPU) * 1e6 / float64(max(r.Messages, 1)) })
 	m.P50 = med(func(r *result) float64 { return r.P50us })
 	m.P99 = med(func(r *result) float64 { return r.P99us })
@@ -538,30 +533,38 @@ func idleScenario(n string) scenario {
 func stormScenario() scenario {
 	return scenario{id: "storm", title: "5. Connection storm", run: func(ctx context.Context, cfg *config) (*section, error) {
 		sec := &section{ID: "storm", Title: "5. Connection storm (32 workers: handshake + CONNECT + close)", Unit: "cycles", Load: []string{loadavg()}}
-		for _, k := range cfg.kinds(true) {
+		kinds := cfg.kinds(true)
+		servers := map[serverKind]*server{}
+		rows := map[serverKind]*measure{}
+		for _, k := range kinds {
 			s, err := start(cfg, k)
 			if err != nil {
 				return nil, err
 			}
-			m := &measure{Variant: "handshake + CONNECT + close", Server: k, Extra: map[string]float64{}}
-			for round := 0; round < cfg.runs; round++ {
-				r, err := loadgen(ctx, cfg, s, "-mode", "storm", "-c", "32", "-duration", cfg.dur(), "-warmup", cfg.warm())
+			defer s.stop()
+			servers[k] = s
+			rows[k] = &measure{Variant: "handshake + CONNECT + close", Server: k, Extra: map[string]float64{}}
+		}
+		for round := 0; round < cfg.runs; round++ {
+			for _, k := range rotate(kinds, round) {
+				r, err := loadgen(ctx, cfg, servers[k], "-mode", "storm", "-c", "32", "-duration", cfg.dur(), "-warmup", cfg.warm())
 				if err != nil {
-					s.stop()
 					return nil, err
 				}
-				m.Runs = append(m.Runs, r)
-				log.Printf("  %-28s %-6s %8.0f conn/s  load %s", m.Variant, k, r.Rate, r.Load)
+				rows[k].Runs = append(rows[k].Runs, r)
+				log.Printf("  %-28s %-6s %8.0f conn/s  load %s", rows[k].Variant, k, r.Rate, r.Load)
 			}
+		}
+		for _, k := range kinds {
+			m := rows[k]
 			m.summarise()
 			if k == ours {
 				cycles := "100000"
 				if cfg.quick {
 					cycles = "5000"
 				}
-				r, err := loadgen(ctx, cfg, s, "-mode", "storm", "-c", "32", "-cycles", cycles, "-duration", "120s", "-warmup", "0s")
+				r, err := loadgen(ctx, cfg, servers[k], "-mode", "storm", "-c", "32", "-cycles", cycles, "-duration", "120s", "-warmup", "0s")
 				if err != nil {
-					s.stop()
 					return nil, err
 				}
 				if r.StatsBefore != nil && r.StatsAfter != nil {
@@ -570,11 +573,11 @@ func stormScenario() scenario {
 					m.Extra["goroutines_after"] = float64(r.StatsAfter.Goroutines)
 					m.Extra["heap_before"] = float64(r.StatsBefore.Heap)
 					m.Extra["heap_after"] = float64(r.StatsAfter.Heap)
+					log.Printf("  leak check: %d cycles, goroutines %d -> %d, heap %d -> %d KiB", r.Messages,
+						r.StatsBefore.Goroutines, r.StatsAfter.Goroutines, r.StatsBefore.Heap>>10, r.StatsAfter.Heap>>10)
 				}
-				log.Printf("  leak check: %d cycles, goroutines %d -> %d, heap %d -> %d KiB", r.Messages,
-					r.StatsBefore.Goroutines, r.StatsAfter.Goroutines, r.StatsBefore.Heap>>10, r.StatsAfter.Heap>>10)
 			}
-			s.stop()
+			servers[k].stop()
 			sec.Rows = append(sec.Rows, m)
 		}
 		sec.Load = append(sec.Load, loadavg())
@@ -628,7 +631,7 @@ func clientScenario() scenario {
 		}
 		rows := map[serverKind]*measure{}
 		for round := 0; round < cfg.runs; round++ {
-			for _, c := range clients {
+			for _, c := range rotate(clients, round) {
 				r, err := c.run()
 				if err != nil {
 					return nil, err
@@ -643,13 +646,63 @@ func clientScenario() scenario {
 		for _, c := range clients {
 			m := rows[c.name]
 			m.summarise()
-			m.Extra["client_per_cpu"] = median(mapRuns(m.Runs, func(r *result) float64 { return float64(r.Messages) / r.ClientCPU }))
+			m.Extra["client_per_cpu"] = median(mapRuns(m.Runs, perClientCPU))
 			m.Extra["client_us"] = median(mapRuns(m.Runs, func(r *result) float64 { return r.ClientCPU * 1e6 / float64(max(r.Messages, 1)) }))
 			sec.Rows = append(sec.Rows, m)
 		}
 		sec.Load = append(sec.Load, loadavg())
 		return sec, nil
 	}}
+}
+
+// rotate returns xs started at index round (mod len): each round runs the
+// servers in another order, so that a drift of the machine's speed during
+// a round does not always favour the same one.
+func rotate[T any](xs []T, round int) []T {
+	if len(xs) == 0 {
+		return xs
+	}
+	k := round % len(xs)
+	return append(append([]T(nil), xs[k:]...), xs[:k]...)
+}
+
+// pairedRatio compares m with base by f: the median over the rounds of
+// f(m's run) / f(base's run in the same round), so that the machine's
+// drift from one round to the next (tens of percent here over minutes)
+// cancels out. Without paired runs it is the ratio of the medians.
+func pairedRatio(m, base *measure, f func(*result) float64) float64 {
+	if len(m.Runs) == len(base.Runs) && len(m.Runs) > 0 {
+		rs := make([]float64, 0, len(m.Runs))
+		for i := range m.Runs {
+			if b := f(base.Runs[i]); b > 0 {
+				rs = append(rs, f(m.Runs[i])/b)
+			}
+		}
+		if len(rs) == len(m.Runs) {
+			return median(rs)
+		}
+	}
+	a, b := median(mapRuns(m.Runs, f)), median(mapRuns(base.Runs, f))
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// perServerCPU is messages per CPU-second of the server(s).
+func perServerCPU(r *result) float64 {
+	if r.ServerCPU+r.EmitCPU == 0 {
+		return 0
+	}
+	return float64(r.Messages) / (r.ServerCPU + r.EmitCPU)
+}
+
+// perClientCPU is messages per CPU-second of the load generator.
+func perClientCPU(r *result) float64 {
+	if r.ClientCPU == 0 {
+		return 0
+	}
+	return float64(r.Messages) / r.ClientCPU
 }
 
 func mapRuns(rs []*result, f func(*result) float64) []float64 {

@@ -59,7 +59,7 @@ func (rep *report) write() error {
 
 	for _, sec := range rep.sections {
 		fmt.Fprintf(&b, "## %s\n\n", sec.Title)
-		fmt.Fprintf(&b, "Load average at the start / end: %s / %s. Medians of %d run(s).\n\n", sec.Load[0], sec.Load[len(sec.Load)-1], cfg.runs)
+		fmt.Fprintf(&b, "Load average at the start / end: %s / %s. Medians of %d run(s); the \"vs\" columns are medians of the ratios within each round.\n\n", sec.Load[0], sec.Load[len(sec.Load)-1], cfg.runs)
 		switch sec.ID {
 		case "idle":
 			b.WriteString("| connections | server | RSS per conn | heap per conn (Go: HeapInuse+StackInuse; Node: heapUsed+external+arrayBuffers) | idle CPU | connect rate | errors |\n|---|---|---:|---:|---:|---:|---:|\n")
@@ -75,7 +75,7 @@ func (rep *report) write() error {
 				n := find(sec, m.Variant, node)
 				rate := "—"
 				if n != nil && n != m {
-					rate = ratio(m.Rate, n.Rate)
+					rate = fmt.Sprintf("%.2fx", pairedRatio(m, n, func(r *result) float64 { return r.Rate }))
 				}
 				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.2f µs | %.2f µs | %.2f µs | %s | %s | %s | %s | %s | %d |\n", m.Variant, m.Server, m.Rate, m.PerCPU, m.CPUus,
 					m.Extra["a_cpu_us"], m.Extra["b_cpu_us"], us(m.P50), us(m.P99), us(m.P999), ratioOf(m, n), rate, m.Errors)
@@ -85,7 +85,7 @@ func (rep *report) write() error {
 			base := find(sec, "", "node socket.io-client")
 			for _, m := range sec.Rows {
 				fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f µs | %s | %s | %s |\n", m.Server, m.Rate, m.Extra["client_per_cpu"], m.Extra["client_us"],
-					us(m.P50), us(m.P99), ratio(m.Extra["client_per_cpu"], extra(base, "client_per_cpu")))
+					us(m.P50), us(m.P99), clientRatio(m, base))
 			}
 		default:
 			fmt.Fprintf(&b, "| variant | server | %s/s | %s per server CPU-s | server CPU per msg | p50 | p99 | p999 | vs Node (per CPU-s) | vs raw WS (per CPU-s) | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", sec.Unit, sec.Unit)
@@ -108,7 +108,7 @@ func (rep *report) write() error {
 	}
 
 	b.WriteString("## How to reproduce\n\n")
-	b.WriteString("```\nmake bench                 # full run, about 10 minutes; rewrites this file and bench/results/\nBENCH_QUICK=1 make bench   # ~30 s smoke run into bench/results/quick/\n" +
+	b.WriteString("```\nmake bench                 # full run, about 15 minutes; rewrites this file and bench/results/\nBENCH_QUICK=1 make bench   # ~30 s smoke run into bench/results/quick/\n" +
 		"BENCH_ONLY=cluster make bench   # some scenarios only (echo, pipelined, broadcast, idle, storm, polling, client, cluster) into bench/results/only/\n" +
 		"go run ./bench/server &   # or run one cell by hand:\nsio bench -mode echo -c 100 -inflight 16 -size 32 -duration 5s -pid $! http://127.0.0.1:PORT\n```\n\n")
 	b.WriteString("Each server runs pinned to CPU " + cfg.serverCPU + " and `sio bench` to CPU " + cfg.clientCPU + " (taskset). Server CPU is the utime+stime delta of " +
@@ -145,7 +145,18 @@ func ratioOf(m, base *measure) string {
 	if base == nil || base == m {
 		return "—"
 	}
-	return ratio(m.PerCPU, base.PerCPU)
+	if base.PerCPU == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2fx", pairedRatio(m, base, perServerCPU))
+}
+
+// clientRatio is ratioOf for the load generators' own CPU.
+func clientRatio(m, base *measure) string {
+	if base == nil || base == m || extra(base, "client_per_cpu") == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2fx", pairedRatio(m, base, perClientCPU))
 }
 
 func ratio(a, b float64) string {
@@ -205,7 +216,7 @@ func (rep *report) environment() [][2]string {
 		{"servers", "ours: bench/server (socketio.NewServer, default options: handlers on the connection's reader); ours-goroutines: the same with every handler on its socket's goroutine (Options.InlineHandlerTimeout -1, bench/server -handler-goroutines); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON); clusters: two of ours with -redis (redisadapter.New), two of Node's with --redis (@socket.io/redis-adapter), on the Redis at " + rep.cfg.redis},
 		{"pinning", "server on CPU " + rep.cfg.serverCPU + ", load generator on CPU " + rep.cfg.clientCPU + " (so GOMAXPROCS=1 for both Go processes)"},
 		{"load generator", "sio bench (cmd/sio), WebSocket transport straight away (no polling upgrade), no compression offered"},
-		{"window", fmt.Sprintf("%gs per run after a warm-up; %d run(s) per cell, servers interleaved in each round", rep.cfg.seconds, rep.cfg.runs)},
+		{"window", fmt.Sprintf("%gs per run after a warm-up; %d run(s) per cell, servers interleaved in each round (in a rotated order from one round to the next); figures are medians over the runs, ratios are medians of the ratios between servers within each round (the machine's speed drifts between rounds)", rep.cfg.seconds, rep.cfg.runs)},
 	}
 }
 
@@ -237,7 +248,7 @@ func (rep *report) targets() [][3]string {
 			}
 			return
 		}
-		r := o.PerCPU / b.PerCPU
+		r := pairedRatio(o, b, perServerCPU)
 		if k != ours {
 			name += " — " + string(k)
 		}
@@ -283,7 +294,7 @@ func (rep *report) targets() [][3]string {
 		if s.ID == "client" {
 			o, n := find(s, "", "ours (client lib)"), find(s, "", "node socket.io-client")
 			if o != nil && n != nil && n.Extra["client_per_cpu"] > 0 {
-				r := o.Extra["client_per_cpu"] / n.Extra["client_per_cpu"]
+				r := pairedRatio(o, n, perClientCPU)
 				out = append(out, [3]string{"Client ≥ 3x Node's client per client CPU-s", fmt.Sprintf("%.2fx", r), check(r >= 3, true)})
 			}
 		}
@@ -298,7 +309,7 @@ func (rep *report) targets() [][3]string {
 			continue
 		}
 		out = append(out, [3]string{"Cross-node broadcast: ratio Go/Node",
-			fmt.Sprintf("%.2fx deliveries per CPU-s of both nodes, %.2fx deliveries/s (%s)", o.PerCPU/n.PerCPU, o.Rate/n.Rate, o.Variant), "reported (no threshold)"})
+			fmt.Sprintf("%.2fx deliveries per CPU-s of both nodes, %.2fx deliveries/s (%s)", pairedRatio(o, n, perServerCPU), pairedRatio(o, n, func(r *result) float64 { return r.Rate }), o.Variant), "reported (no threshold)"})
 	}
 	return out
 }
