@@ -11,6 +11,10 @@ import (
 type Args struct {
 	raw         []json.RawMessage
 	attachments [][]byte
+	// Bit k is set when raw[k] (k < 64) is known to be a string without
+	// escapes or non-ASCII bytes (Packet.Args learns it from the
+	// decoder): Decode into a *string takes it as it is.
+	plain uint64
 }
 
 // NewArgs splits data, a JSON array whose binary values are
@@ -43,7 +47,11 @@ func (a Args) From(i int) Args {
 	if i >= len(a.raw) {
 		return Args{attachments: a.attachments}
 	}
-	return Args{raw: a.raw[i:], attachments: a.attachments}
+	var plain uint64
+	if i < 64 {
+		plain = a.plain >> i
+	}
+	return Args{raw: a.raw[i:], attachments: a.attachments, plain: plain}
 }
 
 // Decode decodes argument i into v (a pointer). Binary arguments decode
@@ -51,6 +59,11 @@ func (a Args) From(i int) Args {
 func (a Args) Decode(i int, v any) error {
 	if i < 0 || i >= len(a.raw) {
 		return fmt.Errorf("parser: argument %d of %d missing", i, len(a.raw))
+	}
+	if sp, ok := v.(*string); ok && i < 64 && a.plain>>i&1 != 0 {
+		r := a.raw[i]
+		*sp = string(r[1 : len(r)-1])
+		return nil
 	}
 	return Unmarshal(a.raw[i], a.attachments, v)
 }

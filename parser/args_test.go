@@ -446,3 +446,37 @@ func TestPacketArgsReusesSplit(t *testing.T) {
 		t.Fatalf("built packet: %q, %v", a.Raw(), err)
 	}
 }
+
+// Strings the decoder found plain decode without another scan, and exactly
+// as Unmarshal decodes them; the others still go through Unmarshal.
+func TestPacketArgsPlainStrings(t *testing.T) {
+	msg := "2[\"ev\",\"plain\",\"esc\\\"aped\",\"caf\u00e9\",\"bad \xf1 utf-8\",7,\"last\"]"
+	p, err := parser.NewJSONParser(nil).NewDecoder().Add([]byte(msg), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := p.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ev", "plain", `esc"aped`, "café", "bad \ufffd utf-8", "", "last"}
+	for _, args := range []struct {
+		name  string
+		a     parser.Args
+		first int
+	}{{"Args", a, 0}, {"From(2)", a.From(2), 2}} {
+		for i := args.first; i < len(want); i++ {
+			var s string
+			err := args.a.Decode(i-args.first, &s)
+			if i == 5 { // the number
+				if err == nil {
+					t.Errorf("%s: a number decoded into a string: %q", args.name, s)
+				}
+				continue
+			}
+			if err != nil || s != want[i] {
+				t.Errorf("%s: argument %d: %q, %v; want %q", args.name, i, s, err, want[i])
+			}
+		}
+	}
+}

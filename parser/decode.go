@@ -154,7 +154,7 @@ func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet)
 		return fmt.Errorf("%w: %v", ErrInvalidPayload, err)
 	}
 	if w.elems != nil {
-		split.split, split.splitOf = w.elems, b
+		split.split, split.splitOf, split.plain = w.elems, b, w.plain
 	}
 	if skipSpace(b, end) != len(b) {
 		return fmt.Errorf("%w: %v", ErrInvalidPayload, errSyntax)

@@ -101,6 +101,20 @@ func checkArgs(t *testing.T, p *parser.Packet) {
 	if !reflect.DeepEqual(got.Attachments(), want.Attachments()) {
 		t.Fatalf("%s: Args attachments differ from NewArgs'", dump(p))
 	}
+	// Strings known plain from the decoder decode as Unmarshal decodes them.
+	for i := 0; i < got.Len() && err == nil; i++ {
+		var a, b string
+		aerr, berr := got.Decode(i, &a), want.Decode(i, &b)
+		if (aerr != nil) != (berr != nil) || a != b {
+			t.Fatalf("%s: argument %d: %q (%v) from Args, %q (%v) from NewArgs", dump(p), i, a, aerr, b, berr)
+		}
+		if from := got.From(1); i >= 1 {
+			var c string
+			if cerr := from.Decode(i-1, &c); (cerr != nil) != (berr != nil) || c != b {
+				t.Fatalf("%s: From(1).Decode(%d): %q (%v), want %q (%v)", dump(p), i-1, c, cerr, b, berr)
+			}
+		}
+	}
 }
 
 func checkPacket(t *testing.T, p *parser.Packet) {

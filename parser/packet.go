@@ -63,6 +63,7 @@ type Packet struct {
 	// their own.
 	split   []json.RawMessage
 	splitOf json.RawMessage
+	plain   uint64 // bit k: split[k] is a string without escapes or non-ASCII bytes
 	inline  [4]json.RawMessage
 }
 
@@ -72,7 +73,7 @@ type Packet struct {
 // while validating Data, instead of scanning it again.
 func (p *Packet) Args() (Args, error) {
 	if p.split != nil && len(p.Data) == len(p.splitOf) && len(p.Data) > 0 && &p.Data[0] == &p.splitOf[0] {
-		return Args{raw: p.split, attachments: p.Attachments}, nil
+		return Args{raw: p.split, attachments: p.Attachments, plain: p.plain}, nil
 	}
 	return NewArgs(p.Data, p.Attachments)
 }

@@ -76,46 +76,59 @@ func stringWord(s string, i int) uint64 {
 // scanString scans the string starting at b[i] == '"'. It returns the index
 // after the closing quote and whether the string holds escapes.
 func scanString(b []byte, i int) (end int, escaped bool, err error) {
+	end, escaped, _, err = scanStringASCII(b, i)
+	return end, escaped, err
+}
+
+// scanStringASCII is scanString that also reports whether a byte of the
+// string is not ASCII.
+func scanStringASCII(b []byte, i int) (end int, escaped, nonASCII bool, err error) {
+	var high uint64 // the bytes passed over, ORed: bit 7 tells of non-ASCII
 	i++
 	for i < len(b) {
 		c := b[i]
 		switch {
 		case c == '"':
-			return i + 1, escaped, nil
+			return i + 1, escaped, high&msb8 != 0, nil
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(b) {
-				return 0, false, errSyntax
+				return 0, false, false, errSyntax
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+5 >= len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return 0, false, errSyntax
+					return 0, false, false, errSyntax
 				}
 				i += 6
 			default:
-				return 0, false, errSyntax
+				return 0, false, false, errSyntax
 			}
 		case c < 0x20:
-			return 0, false, errSyntax
+			return 0, false, false, errSyntax
 		default:
 			// A plain byte: skip the plain ones after it 8 at a time, up
 			// to the first byte that needs a look (escapes one after the
 			// other never get here). Fewer than 8 bytes before the end
 			// of b are left to the byte loop.
+			high |= uint64(c)
 			i++
 			for i <= len(b)-8 {
-				if m := specialBytes8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-					i += bits.TrailingZeros64(m) >> 3
+				w := binary.LittleEndian.Uint64(b[i:])
+				if m := specialBytes8(w); m != 0 {
+					n := bits.TrailingZeros64(m) >> 3 // plain bytes before the special one
+					high |= w & (1<<(8*n) - 1)
+					i += n
 					break
 				}
+				high |= w
 				i += 8
 			}
 		}
 	}
-	return 0, false, errSyntax
+	return 0, false, false, errSyntax
 }
 
 // scanNumber scans the number starting at b[i].
@@ -172,8 +185,11 @@ type walker struct {
 	check bool
 	n     int
 	found map[int]placeholderSpan // if not nil, receives the good placeholders by offset
-	// elems, if not nil, receives the elements of the outermost array.
+	// elems, if not nil, receives the elements of the outermost array;
+	// bit k of plain is set when element k (k < 64) is a string without
+	// escapes or non-ASCII bytes.
 	elems []json.RawMessage
+	plain uint64
 }
 
 type placeholderSpan struct{ end, num int }
@@ -221,12 +237,22 @@ func (w *walker) array(i, depth int) (end int, perr, err error) {
 	for {
 		var pe error
 		start := i
-		i, pe, err = w.value(i, depth)
-		if err != nil {
-			return 0, nil, err
-		}
 		if depth == 1 && w.elems != nil {
+			if i < len(b) && b[i] == '"' {
+				var escaped, nonASCII bool
+				i, escaped, nonASCII, err = scanStringASCII(b, i)
+				if k := len(w.elems); !escaped && !nonASCII && k < 64 {
+					w.plain |= 1 << k
+				}
+			} else {
+				i, pe, err = w.value(i, depth)
+			}
+			if err != nil {
+				return 0, nil, err
+			}
 			w.elems = append(w.elems, b[start:i:i])
+		} else if i, pe, err = w.value(i, depth); err != nil {
+			return 0, nil, err
 		}
 		if perr == nil {
 			perr = pe

@@ -108,6 +108,16 @@ func checkAll(t testing.TB, content []byte) {
 			if end != wEnd || esc != wEsc || (err == nil) != (wErr == nil) {
 				t.Errorf("scanString(%q, %d) = %d, %v, %v; want %d, %v, %v", b, i, end, esc, err, wEnd, wEsc, wErr)
 			}
+			end, esc, nonASCII, err := scanStringASCII(b, i)
+			wNonASCII := false
+			if wErr == nil {
+				for _, c := range b[i:wEnd] {
+					wNonASCII = wNonASCII || c >= 0x80
+				}
+			}
+			if end != wEnd || esc != wEsc || (err == nil) != (wErr == nil) || (err == nil && nonASCII != wNonASCII) {
+				t.Errorf("scanStringASCII(%q, %d) = %d, %v, %v, %v; want %d, %v, %v, %v", b, i, end, esc, nonASCII, err, wEnd, wEsc, wNonASCII, wErr)
+			}
 		}
 	}
 	raw := append(append([]byte(`"`), content...), '"')
