@@ -38,7 +38,10 @@ Modes:
   echo       every connection keeps -inflight "echo" events in flight
   ack        the same with acknowledgements instead of echoed events
   broadcast  -c receivers; one more connection emits "bcast" (or "bcastroom"
-             when -room > 0), keeping -inflight broadcasts in flight.
+             when -room > 0), keeping -inflight broadcasts in flight: with
+             -pace all (the default) a broadcast is in flight until every
+             receiver has it; with -pace own, until the emitter's own copy
+             arrives (wherever the server puts it in its fan-out).
              With -emit-url (another node of the same cluster), the emitter
              connects there and one more connection on URL, not counted,
              paces it: the broadcasts cross the cluster adapter
@@ -52,6 +55,7 @@ type benchConfig struct {
 	mode       string
 	conns      int
 	inflight   int
+	pace       string
 	size       int
 	transport  string
 	duration   time.Duration
@@ -116,6 +120,7 @@ func bench(ctx context.Context, args []string, out, errw *lockedWriter) int {
 	fs.StringVar(&c.mode, "mode", "echo", "echo, ack, broadcast, idle or storm")
 	fs.IntVar(&c.conns, "c", 100, "connections (receivers in broadcast mode, workers in storm mode)")
 	fs.IntVar(&c.inflight, "inflight", 1, "messages in flight per connection (broadcasts in flight in broadcast mode)")
+	fs.StringVar(&c.pace, "pace", "all", "broadcast mode: a broadcast is in flight until all receivers have it (all) or until the emitter's own copy arrives (own)")
 	fs.IntVar(&c.size, "size", 32, "payload bytes (the event's string argument)")
 	fs.StringVar(&c.transport, "transport", "websocket", "websocket or polling (polling: echo mode only)")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measurement window")
@@ -199,6 +204,9 @@ func (c *benchConfig) validate() error {
 	}
 	if c.room > c.conns {
 		return errors.New("--room is larger than -c")
+	}
+	if c.pace != "all" && c.pace != "own" {
+		return fmt.Errorf("--pace is all or own, not %q", c.pace)
 	}
 	u, err := url.Parse(c.url)
 	if err != nil || u.Host == "" {
@@ -785,13 +793,21 @@ func (r *benchRun) startBroadcast(ctx context.Context, wg *sync.WaitGroup) func(
 				}
 			}
 		}
+		var all *deliveries
+		if r.cfg.pace == "all" {
+			n := len(receivers)
+			if r.cfg.room > 0 {
+				n = r.cfg.room
+			}
+			all = newDeliveries(n, r.cfg.inflight)
+		}
 		for _, ws := range receivers {
 			wg.Add(1)
 			go func(ws *websocket.Conn) {
 				defer wg.Done()
 				stop := context.AfterFunc(ctx, func() { ws.CloseNow() })
 				defer stop()
-				r.receiveLoop(ws)
+				r.receiveLoop(ws, all)
 				ws.CloseNow()
 			}(ws)
 		}
@@ -800,7 +816,11 @@ func (r *benchRun) startBroadcast(ctx context.Context, wg *sync.WaitGroup) func(
 			defer wg.Done()
 			stop := context.AfterFunc(ctx, func() { emitter.CloseNow() })
 			defer stop()
-			r.emitLoop(emitter, target)
+			if all != nil {
+				r.emitAllLoop(ctx, emitter, target, all)
+			} else {
+				r.emitLoop(emitter, target)
+			}
 			emitter.CloseNow()
 		}()
 		return nil
@@ -869,8 +889,35 @@ func (r *benchRun) stampAge(sio []byte) (time.Duration, bool) {
 	return time.Since(r.start) - time.Duration(v), true
 }
 
-func (r *benchRun) receiveLoop(ws *websocket.Conn) {
+// deliveries tells the emitter when a broadcast has reached every
+// receiver (-pace all). Each connection receives the broadcasts in the
+// order they were sent, so a receiver's k-th is broadcast k; slot k mod
+// len(count) counts who has it, and the last one frees the slot (no later
+// broadcast can use it before then: broadcast k+len(count) leaves after
+// broadcast k+len(count)-inflight is complete, hence after k is) and hands
+// the emitter a token.
+type deliveries struct {
+	n     int64
+	count []atomic.Int64
+	done  chan struct{}
+}
+
+func newDeliveries(receivers, inflight int) *deliveries {
+	return &deliveries{n: int64(receivers), count: make([]atomic.Int64, inflight+1), done: make(chan struct{}, inflight+1)}
+}
+
+// got records that a receiver has its k-th broadcast (from 0).
+func (d *deliveries) got(k uint64) {
+	c := &d.count[k%uint64(len(d.count))]
+	if c.Add(1) == d.n {
+		c.Store(0)
+		d.done <- struct{}{}
+	}
+}
+
+func (r *benchRun) receiveLoop(ws *websocket.Conn, all *deliveries) {
 	h := r.newHist()
+	var k uint64 // broadcasts received
 	for {
 		_, data, err := ws.ReadMessage()
 		if err != nil {
@@ -883,6 +930,59 @@ func (r *benchRun) receiveLoop(ws *websocket.Conn) {
 		}
 		if age, ok := r.stampAge(sio); ok {
 			r.count(h, age)
+			if all != nil {
+				all.got(k)
+				k++
+			}
+		}
+	}
+}
+
+// emitAllLoop keeps cfg.inflight broadcasts in flight, each until every
+// receiver has it (-pace all). Its own copies are read and dropped by a
+// goroutine of their own.
+func (r *benchRun) emitAllLoop(ctx context.Context, ws *websocket.Conn, target string, all *deliveries) {
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				if !r.stopping.Load() {
+					r.fail(err)
+				}
+				return
+			}
+			handleControl(ws, data)
+		}
+	}()
+	defer func() { ws.CloseNow(); <-readDone }()
+	frame := r.stampedFrame(target)
+	send := func() error {
+		r.stamp(frame)
+		r.sent.Add(1)
+		if err := ws.WriteMessage(websocket.Text, frame); err != nil {
+			return err
+		}
+		return ws.Flush()
+	}
+	for i := 0; i < r.cfg.inflight; i++ {
+		if err := send(); err != nil {
+			r.fail(err)
+			return
+		}
+	}
+	for !r.stopping.Load() {
+		select {
+		case <-all.done:
+		case <-ctx.Done():
+			return
+		case <-readDone:
+			return
+		}
+		if err := send(); err != nil {
+			r.fail(err)
+			return
 		}
 	}
 }
@@ -957,7 +1057,7 @@ func (r *benchRun) startCrossNode(ctx context.Context, wg *sync.WaitGroup, pacer
 			defer wg.Done()
 			stop := context.AfterFunc(ctx, func() { ws.CloseNow() })
 			defer stop()
-			r.receiveLoop(ws)
+			r.receiveLoop(ws, nil)
 			ws.CloseNow()
 		}(ws)
 	}

@@ -52,6 +52,8 @@ func TestBench(t *testing.T) {
 		{"ack", []string{"-mode", "ack", "-c", "4", "-inflight", "4", "-size", "1024"}},
 		{"broadcast", []string{"-mode", "broadcast", "-c", "5", "-inflight", "2"}},
 		{"room", []string{"-mode", "broadcast", "-c", "5", "-room", "2"}},
+		{"pace own", []string{"-mode", "broadcast", "-c", "5", "-inflight", "2", "-pace", "own"}},
+		{"room pace own", []string{"-mode", "broadcast", "-c", "5", "-room", "2", "-pace", "own"}},
 		// The emitter on "another node": here the same server, a cluster of one.
 		{"emit-url", []string{"-mode", "broadcast", "-c", "5", "-inflight", "2", "-emit-url", hs.URL}},
 		{"idle", []string{"-mode", "idle", "-c", "3"}},
@@ -121,3 +123,36 @@ func TestHistogram(t *testing.T) {
 }
 
 func timeMicro(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+
+// With -pace all, the emitter gets a token when the last receiver has a
+// broadcast, and only then; slots are reused.
+func TestDeliveries(t *testing.T) {
+	d := newDeliveries(3, 2) // 3 receivers, 2 in flight: 3 slots
+	tokens := func() int { return len(d.done) }
+	for k := uint64(0); k < 10; k++ {
+		d.got(k)
+		d.got(k)
+		if tokens() != 0 {
+			t.Fatalf("broadcast %d: a token before the last receiver", k)
+		}
+		d.got(k)
+		if tokens() != 1 {
+			t.Fatalf("broadcast %d: %d tokens after the last receiver, want 1", k, tokens())
+		}
+		<-d.done
+	}
+	// Receivers at different points: broadcast 10 completes only when the
+	// slowest has it, after 11 is partly delivered.
+	d.got(10)
+	d.got(11)
+	d.got(10)
+	d.got(11)
+	if tokens() != 0 {
+		t.Fatal("early token")
+	}
+	d.got(10)
+	d.got(11)
+	if tokens() != 2 {
+		t.Fatalf("%d tokens, want 2", tokens())
+	}
+}
