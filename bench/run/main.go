@@ -461,7 +461,7 @@ func scenarios(cfg *config) []scenario {
 			{name: "ack, 100 x 16 in flight, 32 B", args: []string{"-mode", "ack", "-c", "100", "-inflight", "16", "-size", "32"}, goroutines: true},
 			{name: "ack, 100 x 16 in flight, 1 kB", args: []string{"-mode", "ack", "-c", "100", "-inflight", "16", "-size", "1024"}, goroutines: true},
 		}),
-		throughput("broadcast", "3. Broadcast fan-out (one emitter, 4 broadcasts in flight)", "deliveries", true, []variant{
+		throughput("broadcast", "3. Broadcast fan-out (one emitter, 4 broadcasts in flight, each until every receiver has it)", "deliveries", true, []variant{
 			{name: "1k clients, 32 B", args: []string{"-mode", "broadcast", "-c", pick(1000, 500), "-inflight", "4", "-size", "32"}},
 			{name: "1k clients, 1 kB", args: []string{"-mode", "broadcast", "-c", pick(1000, 500), "-inflight", "4", "-size", "1024"}},
 			{name: bigFan + " clients, 32 B", args: []string{"-mode", "broadcast", "-c", bigFan, "-inflight", "4", "-size", "32"}},
