@@ -10,9 +10,11 @@
 // 51-["file",{"_placeholder":true,"num":0}] followed by the file's bytes.
 //
 // The payload stays raw JSON ([Packet.Data]) all the way to the handler that
-// knows what Go types it wants: [SplitArray] splits an event's arguments
-// without decoding them and [Unmarshal] decodes one argument, putting binary
-// attachments back where their placeholders were. In the other direction
+// knows what Go types it wants: [Packet.Args] gives an event's arguments
+// without decoding them (for a decoded packet, as split by the decoder
+// while it validated the payload; [SplitArray] and [NewArgs] split any
+// array), and [Unmarshal] or [Args.Decode] decodes one argument, putting
+// binary attachments back where their placeholders were. In the other direction
 // [MarshalArgs] and [MarshalEvent] encode Go values, turning every []byte into
 // a placeholder and an attachment.
 //

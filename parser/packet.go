@@ -37,7 +37,10 @@ const MaxAckID = 1<<53 - 1
 // Packet is one Socket.IO packet.
 //
 // A Packet returned by a [Decoder] shares memory with the messages given to
-// [Decoder.Add]; a Packet given to an [Encoder] is only read.
+// [Decoder.Add]; a Packet given to an [Encoder] is only read. A decoded
+// Packet also keeps, unexported, where the elements of its Data are (for
+// [Packet.Args]): compare packets by their exported fields rather than
+// with reflect.DeepEqual.
 type Packet struct {
 	Type Type
 	// Namespace is "/" when the packet names no namespace. The encoder omits
