@@ -57,26 +57,7 @@ func encodeArgsPacket(t Type, nsp string, id uint64, hasID bool, event string, h
 	atts := w.atts
 	w.atts = nil
 
-	text := make([]byte, 0, 1+4+len(nsp)+1+16+w.buf.Len())
-	if len(atts) > 0 {
-		if t == Event {
-			t = BinaryEvent
-		} else {
-			t = BinaryAck
-		}
-		text = append(text, '0'+byte(t))
-		text = strconv.AppendInt(text, int64(len(atts)), 10)
-		text = append(text, '-')
-	} else {
-		text = append(text, '0'+byte(t))
-	}
-	if nsp != "" {
-		text = append(text, nsp...)
-		text = append(text, ',')
-	}
-	if hasID {
-		text = strconv.AppendUint(text, id, 10)
-	}
+	text := appendHeader(make([]byte, 0, 1+4+len(nsp)+1+16+w.buf.Len()), t, len(atts), nsp, id, hasID)
 	text = append(text, w.buf.Bytes()...)
 	return text, atts, nil
 }
@@ -114,15 +95,7 @@ func simpleArgsLen(event string, hasEvent bool, args []any) (int, bool) {
 // simpleArgsLen accepted: what the pooled writer and the copy after it
 // would make, without them.
 func appendSimpleArgs(text []byte, t Type, nsp string, id uint64, hasID bool, event string, hasEvent bool, args []any) []byte {
-	text = append(text, '0'+byte(t))
-	if nsp != "" {
-		text = append(text, nsp...)
-		text = append(text, ',')
-	}
-	if hasID {
-		text = strconv.AppendUint(text, id, 10)
-	}
-	text = append(text, '[')
+	text = append(appendHeader(text, t, 0, nsp, id, hasID), '[')
 	if hasEvent {
 		text = append(text, '"')
 		text = append(text, event...)
@@ -146,4 +119,30 @@ func appendSimpleArgs(text []byte, t Type, nsp string, id uint64, hasID bool, ev
 		}
 	}
 	return append(text, ']')
+}
+
+// appendHeader appends an EVENT or ACK packet's header: its type (BINARY_
+// with the attachment count when atts > 0), namespace (nsp: "" for "/")
+// and ack id.
+func appendHeader(text []byte, t Type, atts int, nsp string, id uint64, hasID bool) []byte {
+	if atts > 0 {
+		if t == Event {
+			t = BinaryEvent
+		} else {
+			t = BinaryAck
+		}
+		text = append(text, '0'+byte(t))
+		text = strconv.AppendInt(text, int64(atts), 10)
+		text = append(text, '-')
+	} else {
+		text = append(text, '0'+byte(t))
+	}
+	if nsp != "" {
+		text = append(text, nsp...)
+		text = append(text, ',')
+	}
+	if hasID {
+		text = strconv.AppendUint(text, id, 10)
+	}
+	return text
 }

@@ -945,16 +945,7 @@ func (r *benchRun) emitAllLoop(ctx context.Context, ws *websocket.Conn, target s
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		for {
-			_, data, err := ws.ReadMessage()
-			if err != nil {
-				if !r.stopping.Load() {
-					r.fail(err)
-				}
-				return
-			}
-			handleControl(ws, data)
-		}
+		r.idleLoop(ws)
 	}()
 	defer func() { ws.CloseNow(); <-readDone }()
 	frame := r.stampedFrame(target)
