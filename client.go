@@ -25,9 +25,9 @@ type client struct {
 	// further events queued behind them: their sends go to the session's
 	// writer, which coalesces them, rather than one write each.
 	backlog   atomic.Int32
+	tickArmed atomic.Bool // relTimer is ticking (see startInline); beside backlog, in its padding
 	inlineSeq atomic.Uint64
 	relTimer  atomic.Pointer[time.Timer] // InlineHandlerTimeout's timer, made on first use
-	tickArmed atomic.Bool                // relTimer is ticking (see startInline)
 	tickSeen  atomic.Uint64              // the run relTimer saw at its last tick
 
 	mu           sync.Mutex
