@@ -97,7 +97,7 @@ func (b *BroadcastOperator) options() BroadcastOptions {
 }
 
 func (b *BroadcastOperator) packet(event string, args []any) (*parser.Packet, error) {
-	if reservedEvents[event] {
+	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	data, atts, err := parser.MarshalEvent(event, args)

@@ -480,7 +480,7 @@ func TestServerSideEmitSingleServer(t *testing.T) {
 func TestEventNameMatching(t *testing.T) {
 	srv, url := newTestServer(t, nil)
 	srv.OnConnection(func(s *socketio.Socket) {
-		for _, name := range []string{"chat", `we"ird`, `back\slash`, "a\nb", "é"} {
+		for _, name := range []string{"chat", `we"ird`, `back\slash`, "a\nb", "é", `q\"q`, `q"q`} {
 			name := name
 			s.On(name, func(e *socketio.Event) {
 				if e.Name != name {
@@ -500,6 +500,10 @@ func TestEventNameMatching(t *testing.T) {
 		{`42["a\nb"]`, `42["got","a\nb"]`},
 		{`42["\u00e9"]`, `42["got","é"]`},
 		{`42["é"]`, `42["got","é"]`},
+		// The token's content is the bytes of the listener name q\"q, but
+		// its value is q"q.
+		{`42["q\"q"]`, `42["got","q\"q"]`},
+		{`42["q\\\"q"]`, `42["got","q\\\"q"]`},
 	} {
 		c.post(tc.packet)
 		if got := c.next(); got != tc.want {

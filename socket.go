@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,9 +43,14 @@ var recoverable = map[string]bool{
 	ReasonForcedServerClose:  true,
 }
 
-var reservedEvents = map[string]bool{
-	"connect": true, "connect_error": true, "disconnect": true,
-	"disconnecting": true, "newListener": true, "removeListener": true,
+// isReserved reports whether event is a name an application may not emit
+// (a switch: cheaper than a map lookup on every emit).
+func isReserved(event string) bool {
+	switch event {
+	case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener":
+		return true
+	}
+	return false
 }
 
 // Handshake describes the connection of a socket, as socket.io's
@@ -78,22 +82,29 @@ type listener struct {
 	name string // the event (empty for catch-all and outgoing listeners)
 	fn   func(*Event)
 	once bool
+	// plain: name is valid UTF-8 without a backslash, so that a JSON
+	// string token whose content has the same bytes holds no escape and
+	// decodes to name (handledName).
+	plain bool
+}
+
+func newListener(event string, fn func(*Event), once bool) *listener {
+	return &listener{name: event, fn: fn, once: once, plain: utf8.ValidString(event) && strings.IndexByte(event, '\\') < 0}
 }
 
 // handledName returns the name of a handled event equal to the JSON string
-// tok, when tok holds no escape (then its bytes are its value).
+// tok (valid JSON, as the decoder checked), without decoding tok: a token
+// whose content is byte for byte a plain listener's name has no escape and
+// is valid UTF-8, so its value is that name.
 func (s *Socket) handledName(tok []byte) (string, bool) {
 	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
 		return "", false
 	}
 	in := tok[1 : len(tok)-1]
-	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
-		return "", false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range s.handlers {
-		if l.name == string(in) {
+		if l.plain && l.name == string(in) {
 			return l.name, true
 		}
 	}
@@ -267,12 +278,12 @@ func (s *Socket) SetData(v any) {
 
 // On adds a handler for an event; off removes it.
 func (s *Socket) On(event string, fn func(*Event)) (off func()) {
-	return s.addListener(&listener{name: event, fn: fn})
+	return s.addListener(newListener(event, fn, false))
 }
 
 // Once adds a handler called for the next occurrence of the event only.
 func (s *Socket) Once(event string, fn func(*Event)) (off func()) {
-	return s.addListener(&listener{name: event, fn: fn, once: true})
+	return s.addListener(newListener(event, fn, true))
 }
 
 func (s *Socket) addListener(l *listener) func() {
@@ -489,7 +500,7 @@ func (e *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (A
 }
 
 func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
-	if reservedEvents[event] {
+	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	data, atts, err := parser.MarshalEvent(event, args)
@@ -506,7 +517,7 @@ func (s *Socket) emit(event string, args []any, f Flags) error {
 	if enc := s.client.eventEncoder(); enc != nil && s.nsp.srv.opts.ConnectionStateRecovery == nil && !outListeners {
 		// The common case, in one buffer: no Packet for the adapter or
 		// the outgoing listeners to see.
-		if reservedEvents[event] {
+		if isReserved(event) {
 			return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 		}
 		text, atts, err := enc.EncodeEvent(s.nsp.name, 0, false, event, args)

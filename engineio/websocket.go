@@ -206,6 +206,7 @@ func (s *Session) refreshWriteDeadline(ws wsConn) {
 
 // writeBatch buffers a batch on the WebSocket (without flushing it).
 func writeBatch(ws wsConn, batch []outMsg) error {
+	pw, _ := ws.(prefixedWriter)
 	var scratch *[]byte
 	var err error
 	for i := range batch {
@@ -213,6 +214,8 @@ func writeBatch(ws wsConn, batch []outMsg) error {
 		switch {
 		case m.prepared != nil:
 			err = ws.WritePrepared(m.prepared.ws())
+		case !m.binary && pw != nil:
+			err = pw.WritePrefixed(websocket.Text, '0'+byte(m.typ), m.data, !m.noCompress)
 		default:
 			write := ws.WriteMessage
 			if m.noCompress {
@@ -240,8 +243,15 @@ func writeBatch(ws wsConn, batch []outMsg) error {
 	return err
 }
 
+// prefixedWriter is the part of *websocket.Conn that writes a text packet's
+// type digit and data as one message without joining them first.
+type prefixedWriter interface {
+	WritePrefixed(typ websocket.MessageType, prefix byte, data []byte, compress bool) error
+	TryWritePrefixed(typ websocket.MessageType, prefix byte, data []byte, compress bool) (bool, error)
+}
+
 // scratchPool holds the buffers in which a text packet is prefixed with its
-// type before WriteMessage copies it.
+// type before WriteMessage copies it (connections without WritePrefixed).
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // tryFlusher is the part of *websocket.Conn that writes without blocking.
@@ -256,13 +266,12 @@ type tryFlusher interface {
 // goroutine, so a sender never waits for a slow peer. This saves an echo or
 // an ack the start of a goroutine and a switch to it.
 func (s *Session) writeInline(ws wsConn, tf tryFlusher, batch []outMsg) {
-	err := writeBatch(ws, batch)
+	flushed, err := tryWriteBatch(ws, tf, batch)
 	clear(batch)
 	if err != nil {
 		s.closeWith(ReasonTransportError, err)
 		return
 	}
-	flushed := tf.TryFlush()
 	s.mu.Lock()
 	switch {
 	case s.state == stateClosed:
@@ -275,6 +284,23 @@ func (s *Session) writeInline(ws wsConn, tf tryFlusher, batch []outMsg) {
 		go s.startWriter()
 	}
 	s.mu.Unlock()
+}
+
+// tryWriteBatch buffers batch and makes one non-blocking write, reporting
+// whether everything went.
+func tryWriteBatch(ws wsConn, tf tryFlusher, batch []outMsg) (bool, error) {
+	if len(batch) == 1 && batch[0].prepared == nil && !batch[0].binary {
+		// The commonest answer, one text packet: written straight from its
+		// encoded data when the socket takes it all.
+		if pw, ok := ws.(prefixedWriter); ok {
+			m := &batch[0]
+			return pw.TryWritePrefixed(websocket.Text, '0'+byte(m.typ), m.data, !m.noCompress)
+		}
+	}
+	if err := writeBatch(ws, batch); err != nil {
+		return false, err
+	}
+	return tf.TryFlush(), nil
 }
 
 // serveUpgrade takes a WebSocket request for a polling session: after the

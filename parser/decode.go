@@ -160,7 +160,12 @@ func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet)
 		return fmt.Errorf("%w: %v", ErrInvalidPayload, errSyntax)
 	}
 	if t == Event || t == BinaryEvent {
-		if err := checkEventName(b); err != nil {
+		if w.elems != nil && len(w.elems) > 0 && w.plain&1 != 0 {
+			// The name, already scanned: a string without escapes.
+			if r, ok := reservedName(w.elems[0][1 : len(w.elems[0])-1]); ok {
+				return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, r)
+			}
+		} else if err := checkEventName(b); err != nil {
 			return err
 		}
 	}
@@ -168,6 +173,20 @@ func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet)
 		return fmt.Errorf("%w: %v", ErrIllegalAttachments, perr)
 	}
 	return nil
+}
+
+// reservedName reports whether name, the content of a JSON string without
+// escapes, is a reserved event name.
+func reservedName(name []byte) (string, bool) {
+	if len(name) < len("connect") || len(name) > len("removeListener") {
+		return "", false
+	}
+	for _, r := range reservedEvents {
+		if string(name) == r {
+			return r, true
+		}
+	}
+	return "", false
 }
 
 // checkEventName checks the first element of a valid JSON array: a number,

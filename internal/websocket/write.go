@@ -22,6 +22,9 @@ var errBadMessageType = errors.New("websocket: message type must be Text or Bina
 // write buffer: below it one contiguous write is cheaper than an extra iovec.
 const sharedCopyMax = 2048
 
+// maxHeaderLen is the longest unmasked frame header.
+const maxHeaderLen = 10
+
 // appendHeader appends an unmasked (server) frame header.
 func appendHeader(b []byte, op byte, rsv1 bool, n int) []byte {
 	b0 := 0x80 | op // this package never fragments what it sends
@@ -40,10 +43,7 @@ func appendHeader(b []byte, op byte, rsv1 bool, n int) []byte {
 
 // appendFrame buffers one frame; wmu must be held.
 func (c *Conn) appendFrame(op byte, rsv1 bool, payload []byte) {
-	if c.wpooled == nil {
-		c.wpooled = writeBufPool.Get().(*[]byte)
-		c.wbuf = (*c.wpooled)[:0]
-	}
+	c.borrowWriteBuf()
 	if c.client {
 		c.wbuf = appendMaskedFrame(c.wbuf, op, rsv1, payload)
 		return
@@ -85,6 +85,94 @@ func (c *Conn) writeMessage(typ MessageType, data []byte, compress bool) error {
 	}
 	c.appendFrame(byte(typ), false, data)
 	return nil
+}
+
+// WritePrefixed is WriteMessage of the byte prefix followed by data, without
+// the caller joining them (an Engine.IO text packet is its type digit and its
+// data). With compress false it never compresses, as WriteUncompressed.
+func (c *Conn) WritePrefixed(typ MessageType, prefix byte, data []byte, compress bool) error {
+	if typ != Text && typ != Binary {
+		return errBadMessageType
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	c.appendPrefixedLocked(typ, prefix, data, compress)
+	return nil
+}
+
+// TryWritePrefixed is WritePrefixed followed by TryFlush. When nothing else
+// is buffered and the frame is small, the frame is assembled in a pooled
+// array and written from there with one non-blocking write, the write buffer
+// being borrowed only for what the socket does not take.
+func (c *Conn) TryWritePrefixed(typ MessageType, prefix byte, data []byte, compress bool) (bool, error) {
+	if typ != Text && typ != Binary {
+		return false, errBadMessageType
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return false, err
+	}
+	n := len(data) + 1
+	if c.raw != nil && !c.client && len(c.wbuf) == 0 && len(c.segs) == 0 && n <= directMax &&
+		!(compress && c.compress && n >= c.opts.CompressionThreshold) {
+		var h [maxHeaderLen + 1]byte
+		hdr := append(appendHeader(h[:0], byte(typ), false, n), prefix)
+		sent := tryWriteJoined(c.raw, hdr, data)
+		if sent == len(hdr)+len(data) {
+			return true, nil
+		}
+		// Keep the rest, in order, for the next flush.
+		c.borrowWriteBuf()
+		c.wbuf = appendUnsent(c.wbuf, hdr, data, sent)
+		return false, nil
+	}
+	c.appendPrefixedLocked(typ, prefix, data, compress)
+	return c.tryFlushLocked(), nil
+}
+
+// appendUnsent appends to dst what a write of hdr followed by data left
+// when it took sent bytes.
+func appendUnsent(dst, hdr, data []byte, sent int) []byte {
+	if sent < len(hdr) {
+		dst = append(dst, hdr[sent:]...)
+		sent = len(hdr)
+	}
+	return append(dst, data[sent-len(hdr):]...)
+}
+
+// appendPrefixedLocked buffers prefix+data as one message; wmu must be held.
+func (c *Conn) appendPrefixedLocked(typ MessageType, prefix byte, data []byte, compress bool) {
+	n := len(data) + 1
+	if c.client || (compress && c.compress && n >= c.opts.CompressionThreshold) {
+		// Masking and deflating need the payload in one piece.
+		joined := append(append(make([]byte, 0, n), prefix), data...)
+		if compress && c.compress && n >= c.opts.CompressionThreshold {
+			z := getCompressor()
+			if out, ok := z.compress(joined); ok {
+				c.appendFrame(byte(typ), true, out)
+				putCompressor(z)
+				return
+			}
+			putCompressor(z)
+		}
+		c.appendFrame(byte(typ), false, joined)
+		return
+	}
+	c.borrowWriteBuf()
+	c.wbuf = append(appendHeader(c.wbuf, byte(typ), false, n), prefix)
+	c.wbuf = append(c.wbuf, data...)
+}
+
+// borrowWriteBuf makes sure wbuf is borrowed from writeBufPool; wmu must be held.
+func (c *Conn) borrowWriteBuf() {
+	if c.wpooled == nil {
+		c.wpooled = writeBufPool.Get().(*[]byte)
+		c.wbuf = (*c.wpooled)[:0]
+	}
 }
 
 func (c *Conn) writableLocked() error {
@@ -205,10 +293,7 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 		}
 	}
 	if len(frame) <= sharedCopyMax {
-		if c.wpooled == nil {
-			c.wpooled = writeBufPool.Get().(*[]byte)
-			c.wbuf = (*c.wpooled)[:0]
-		}
+		c.borrowWriteBuf()
 		c.wbuf = append(c.wbuf, frame...)
 		return nil
 	}
@@ -241,6 +326,10 @@ func (c *Conn) writeControl(op byte, payload []byte) error {
 func (c *Conn) TryFlush() bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	return c.tryFlushLocked()
+}
+
+func (c *Conn) tryFlushLocked() bool {
 	if c.writableLocked() != nil || c.raw == nil || len(c.segs) != 0 {
 		return false
 	}
