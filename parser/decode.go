@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 )
 
@@ -112,10 +113,17 @@ func (d *jsonDecoder) decodeText(s []byte) (p *Packet, n int, err error) {
 		}
 	}
 
-	p = &Packet{Type: t, Namespace: nsp, ID: id, HasID: hasID}
+	var elems []json.RawMessage // storage for the split of an array payload
+	if i < len(s) && s[i] == '[' {
+		ap := &arrayPacket{}
+		p, elems = &ap.Packet, ap.inline[:0]
+	} else {
+		p = &Packet{}
+	}
+	p.Type, p.Namespace, p.ID, p.HasID = t, nsp, id, hasID
 	if i < len(s) {
 		p.Data = s[i:len(s):len(s)]
-		if err := checkPayload(t, p.Data, s[0] >= '5', n, p); err != nil {
+		if err := checkPayload(t, p.Data, s[0] >= '5', n, p, elems); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -125,8 +133,8 @@ func (d *jsonDecoder) decodeText(s []byte) (p *Packet, n int, err error) {
 // checkPayload applies the reference's rules for what each packet type may
 // carry, and checks the placeholders of binary packets. The top-level
 // elements of an array payload are recorded in split (if not nil) for
-// Packet.Args.
-func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet) error {
+// Packet.Args, in elems' storage while they fit.
+func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet, elems []json.RawMessage) error {
 	// The first byte tells the kind of the value. White space cannot come
 	// first: the reference would read it as part of an ack id.
 	switch c := b[0]; t {
@@ -147,7 +155,7 @@ func checkPayload(t Type, b []byte, binary bool, attachments int, split *Packet)
 	}
 	w := walker{b: b, check: binary, n: attachments}
 	if split != nil && b[0] == '[' {
-		w.elems = split.inline[:0]
+		w.elems = elems[:0]
 	}
 	end, perr, err := w.value(0, 0)
 	if err != nil {

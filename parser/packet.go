@@ -61,13 +61,20 @@ type Packet struct {
 	// The top-level elements of Data, found by the decoder while it
 	// validated them (nil for packets not from a Decoder): Args uses them
 	// instead of scanning Data again. splitOf is the Data they were found
-	// in, and inline their storage for the commonest packets (an event's
-	// name and up to three arguments), so that they cost no allocation of
-	// their own.
+	// in.
 	split   []json.RawMessage
 	splitOf json.RawMessage
 	plain   uint64 // bit k: split[k] is a string without escapes or non-ASCII bytes
-	inline  [4]json.RawMessage
+}
+
+// arrayPacket is how the decoder allocates a packet with an array payload
+// (events and acknowledgements): with storage for the split of the
+// commonest ones (an event's name and up to three arguments), so that it
+// costs no allocation of its own. Other packets (a CONNECT, which every
+// connection sends) stay in a smaller size class.
+type arrayPacket struct {
+	Packet
+	inline [4]json.RawMessage
 }
 
 // Args returns the packet's Data and Attachments as [Args], as
