@@ -22,7 +22,10 @@
 // goroutine at all: after its first messages, and after each pong, it
 // waits in an epoll set of the server's until input comes. Nor has it a
 // timer: one timer per server serves every session's heartbeat (when to
-// ping, by when the pong must come).
+// ping, by when the pong must come). Nor does writing start goroutines: the
+// recipients of a broadcast and of a heartbeat are written by a few
+// flushers per server, one non-blocking write each; only a session whose
+// socket is full gets a writer goroutine of its own, until it drains.
 //
 // The WebSocket implementation (internal/websocket) was chosen by
 // measurement against gorilla/websocket, lxzan/gws and coder/websocket: see

@@ -376,7 +376,10 @@ func TestShutdown(t *testing.T) {
 	if r := waitResp(t, p1); r.body != "1" {
 		t.Errorf("pending GET: %q", r.body)
 	}
-	// As Node's close(): an idle polling session closes at once.
+	// As Node's close(): an idle polling session closes at once, what is
+	// queued for it dropped. (Shutdown may close sid1 before sid2: wait for
+	// sid2's close before asking.)
+	h.rec(sid2).waitClosed(t)
 	if r := h.get(sid2); r.status != 400 || r.body != errorBody(1, "Session ID unknown") {
 		t.Errorf("next GET: %d %q", r.status, r.body)
 	}

@@ -70,6 +70,7 @@ type Server struct {
 
 	goroutines gotrack.Tracker
 	park       parker // idle WebSocket sessions waiting without a goroutine (park_linux.go)
+	flush      flushers
 	hb         heartbeats
 	log        *slog.Logger
 }
@@ -80,7 +81,7 @@ func NewServer(opts *Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, sessions: make(map[string]*Session), log: o.Logger}
+	s := &Server{opts: o, sessions: make(map[string]*Session), log: o.Logger, flush: newFlushers()}
 	s.hb.base = time.Now()
 	if o.Cluster != nil {
 		if err := o.Cluster.Attach(s); err != nil {

@@ -281,9 +281,10 @@ func (s *Session) Send(msgs ...Message) error { return s.sendMessages(true, msgs
 
 // Queue is Send for a caller that has more to send shortly (a handler
 // goroutine with further events waiting, say): the messages are left to the
-// session's writer goroutine, which writes in one go whatever accumulated
-// by the time it runs, where Send on an idle WebSocket writes at once, one
-// system call per Send. Messages keep their order with those of Send.
+// server's flushers (or the session's writer goroutine), which write in one
+// go whatever accumulated by the time they get to the session, where Send
+// on an idle WebSocket writes at once, one system call per Send. Messages
+// keep their order with those of Send.
 func (s *Session) Queue(msgs ...Message) error { return s.sendMessages(false, msgs) }
 
 func (s *Session) sendMessages(inline bool, msgs []Message) error {
@@ -311,8 +312,9 @@ func (s *Session) SendPrepared(msgs ...*PreparedMessage) error {
 
 // enqueue queues msgs. With inline, an idle WebSocket writer is bypassed:
 // the caller buffers the messages and tries one non-blocking write itself
-// (writeInline); broadcasts (SendPrepared) and the heartbeat use the writer
-// goroutine, so that one sender does not write to every recipient in turn.
+// (writeInline); broadcasts (SendPrepared) and the heartbeat leave the
+// writing to the server's flushers (see flushers), so that a broadcasting
+// handler does not make the system calls for every recipient itself.
 func (s *Session) enqueue(inline bool, msgs ...outMsg) error {
 	s.mu.Lock()
 	if s.state != stateOpen {
@@ -355,6 +357,10 @@ func (s *Session) kickLocked() {
 	if s.transport == TransportWebSocket {
 		if !s.writing && s.ws != nil {
 			s.writing = true
+			if _, ok := s.ws.(tryFlusher); ok && s.state == stateOpen && !s.unflushed {
+				s.scheduleFlushLocked() // see flushers
+				return
+			}
 			s.srv.goroutines.Add()
 			go s.startWriter()
 		}

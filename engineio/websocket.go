@@ -272,12 +272,22 @@ func (s *Session) writeInline(ws wsConn, tf tryFlusher, batch []outMsg) {
 		s.closeWith(ReasonTransportError, err)
 		return
 	}
+	s.afterTryWrite(flushed)
+}
+
+// afterTryWrite ends the writing of a sender or a flusher that made one
+// non-blocking write: what was queued meanwhile goes to the flushers, bytes
+// the socket did not take and a close to send to the writer goroutine.
+func (s *Session) afterTryWrite(flushed bool) {
 	s.mu.Lock()
 	switch {
 	case s.state == stateClosed:
 		s.writing = false
 	case flushed && len(s.queue) == 0 && s.state == stateOpen:
 		s.writing = false
+	case flushed && s.state == stateOpen:
+		// Queued while this write was made: a flusher writes it.
+		s.scheduleFlushLocked()
 	default:
 		s.unflushed = !flushed
 		s.srv.goroutines.Add()
