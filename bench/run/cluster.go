@@ -52,11 +52,11 @@ func clusterScenario(n string) scenario {
 		}()
 		for _, k := range kinds {
 			key := uniqueKey(k)
-			a, err := startWith(cfg, k, key)
+			a, err := startWith(cfg, k, key, cfg.serverCPU)
 			if err != nil {
 				return nil, err
 			}
-			b, err := startWith(cfg, k, key)
+			b, err := startWith(cfg, k, key, cfg.serverCPU)
 			if err != nil {
 				a.stop()
 				return nil, err

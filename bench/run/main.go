@@ -209,12 +209,16 @@ func (cfg *config) kinds(withRaw bool) []serverKind {
 }
 
 // start launches a server pinned to the server CPU and waits for its address.
-func start(cfg *config, kind serverKind) (*server, error) { return startWith(cfg, kind, "") }
+func start(cfg *config, kind serverKind) (*server, error) { return startWith(cfg, kind, "", cfg.serverCPU) }
 
-// startWith is start; with a key, the server joins the cluster of that key
-// on cfg.redis (classic Redis adapter).
-func startWith(cfg *config, kind serverKind, key string) (*server, error) {
-	args := []string{"-c", cfg.serverCPU}
+// bothCPUs is the CPU list of a "both cores" run: the server and the load
+// generator each may use both CPUs.
+func (cfg *config) bothCPUs() string { return cfg.serverCPU + "," + cfg.clientCPU }
+
+// startWith is start on the CPUs cpus; with a key, the server joins the
+// cluster of that key on cfg.redis (classic Redis adapter).
+func startWith(cfg *config, kind serverKind, key, cpus string) (*server, error) {
+	args := []string{"-c", cpus}
 	switch kind {
 	case ours:
 		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "sio")
@@ -302,7 +306,12 @@ type stats struct {
 
 // loadgen runs sio bench pinned to the client CPU against s.
 func loadgen(ctx context.Context, cfg *config, s *server, args ...string) (*result, error) {
-	full := append([]string{"-c", cfg.clientCPU, filepath.Join(cfg.bin, "sio"), "bench", "-json", "-quiet",
+	return loadgenOn(ctx, cfg, cfg.clientCPU, s, args...)
+}
+
+// loadgenOn is loadgen on the CPUs cpus.
+func loadgenOn(ctx context.Context, cfg *config, cpus string, s *server, args ...string) (*result, error) {
+	full := append([]string{"-c", cpus, filepath.Join(cfg.bin, "sio"), "bench", "-json", "-quiet",
 		"-pid", strconv.Itoa(s.pid), "-stats", "http://" + s.addr + "/stats"}, args...)
 	full = append(full, "http://"+s.addr)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
@@ -366,9 +375,13 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 			if v.goroutines {
 				kinds = append([]serverKind{ours, oursGoroutines}, kinds[1:]...)
 			}
+			serverCPUs, clientCPUs := cfg.serverCPU, cfg.clientCPU
+			if v.bothCores {
+				serverCPUs, clientCPUs = cfg.bothCPUs(), cfg.bothCPUs()
+			}
 			servers := map[serverKind]*server{}
 			for _, k := range kinds {
-				s, err := start(cfg, k)
+				s, err := startWith(cfg, k, "", serverCPUs)
 				if err != nil {
 					return nil, err
 				}
@@ -379,7 +392,7 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 			for round := 0; round < cfg.runs; round++ {
 				for _, k := range rotate(kinds, round) {
 					args := append([]string{"-duration", cfg.dur(), "-warmup", cfg.warm()}, v.args...)
-					r, err := loadgen(ctx, cfg, servers[k], args...)
+					r, err := loadgenOn(ctx, cfg, clientCPUs, servers[k], args...)
 					if err != nil {
 						return nil, err
 					}
@@ -408,6 +421,10 @@ type variant struct {
 	args       []string
 	noRaw      bool
 	goroutines bool // also run our server with handlers on goroutines
+	// bothCores: the server and the load generator are not pinned apart,
+	// each may use both CPUs (GOMAXPROCS 2 for the Go processes); the
+	// figure that counts is then deliveries per second.
+	bothCores bool
 }
 
 func (m *measure) summarise() {
@@ -442,6 +459,11 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// bothCoresSuffix ends the name of the broadcast variant run on both CPUs.
+const bothCoresSuffix = "both cores (not pinned apart)"
+
+func bothCoresVariant(clients string) string { return clients + " clients, 32 B, " + bothCoresSuffix }
+
 func scenarios(cfg *config) []scenario {
 	q := cfg.quick
 	pick := func(full, quick int) string {
@@ -467,6 +489,7 @@ func scenarios(cfg *config) []scenario {
 			{name: bigFan + " clients, 32 B", args: []string{"-mode", "broadcast", "-c", bigFan, "-inflight", "4", "-size", "32"}},
 			{name: bigFan + " clients, 1 kB", args: []string{"-mode", "broadcast", "-c", bigFan, "-inflight", "4", "-size", "1024"}},
 			{name: "room of 100 among 1k, 32 B", args: []string{"-mode", "broadcast", "-c", pick(1000, 500), "-room", "100", "-inflight", "4", "-size", "32"}},
+			{name: bothCoresVariant(bigFan), args: []string{"-mode", "broadcast", "-c", bigFan, "-inflight", "4", "-size", "32"}, noRaw: true, bothCores: true},
 		}),
 		idleScenario(pick(10000, 1000)),
 		stormScenario(),
