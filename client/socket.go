@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/socketio-go/socketio/parser"
 )
@@ -651,7 +653,15 @@ func (s *Socket) onConnected(sid, pid string) {
 	s.mu.Unlock()
 }
 
+// eventName returns the value of an event's name, a JSON string or number
+// the decoder has validated. A string without escapes that is valid UTF-8
+// is its own value, with no JSON decoding.
 func eventName(raw json.RawMessage) string {
+	if n := len(raw); n >= 2 && raw[0] == '"' {
+		if in := raw[1 : n-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+			return string(in)
+		}
+	}
 	var name string
 	if json.Unmarshal(raw, &name) == nil {
 		return name
