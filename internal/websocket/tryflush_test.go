@@ -73,13 +73,7 @@ func TestTryFlushNeverBlocks(t *testing.T) {
 		return c.Flush()
 	})
 	c := dial(t, s)
-	var n int
-	select {
-	case n = <-result:
-	case <-time.After(10 * time.Second):
-		t.Fatal("TryFlush blocked")
-	}
-	close(flush)
+	n := filled(t, result, flush, "TryFlush")
 	for i := 0; i < n; i++ {
 		op, p := c.readMessage()
 		if op != opBinary || len(p) != size || p[0] != byte(i) || p[size-1] != byte(i) {
@@ -136,13 +130,7 @@ func TestTryWritePrefixed(t *testing.T) {
 		return c.Flush()
 	})
 	c := dial(t, s)
-	var n int
-	select {
-	case n = <-result:
-	case <-time.After(10 * time.Second):
-		t.Fatal("TryWritePrefixed blocked")
-	}
-	close(flush)
+	n := filled(t, result, flush, "TryWritePrefixed")
 	for i := 0; i < n; i++ {
 		op, p := c.readMessage()
 		wantOp, wantPrefix := byte(opText), byte('0'+i%10)
@@ -213,5 +201,20 @@ func TestAppendUnsent(t *testing.T) {
 		if got := appendUnsent([]byte("x"), hdr, data, sent); string(got) != "x"+string(joined[sent:]) {
 			t.Errorf("sent %d: kept %q, want %q", sent, got, "x"+string(joined[sent:]))
 		}
+	}
+}
+
+// filled waits for the server side of a fill test to report how many
+// messages it wrote (failing if its non-blocking writes blocked), then lets
+// it flush them.
+func filled(t *testing.T, result <-chan int, flush chan struct{}, what string) int {
+	t.Helper()
+	select {
+	case n := <-result:
+		close(flush)
+		return n
+	case <-time.After(10 * time.Second):
+		t.Fatal(what + " blocked")
+		return 0
 	}
 }

@@ -66,31 +66,18 @@ func (c *Conn) WriteUncompressed(typ MessageType, data []byte) error {
 }
 
 func (c *Conn) writeMessage(typ MessageType, data []byte, compress bool) error {
-	if typ != Text && typ != Binary {
-		return errBadMessageType
-	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.writableLocked(); err != nil {
-		return err
-	}
-	if compress && c.compress && len(data) >= c.opts.CompressionThreshold {
-		z := getCompressor()
-		if out, ok := z.compress(data); ok {
-			c.appendFrame(byte(typ), true, out)
-			putCompressor(z)
-			return nil
-		}
-		putCompressor(z)
-	}
-	c.appendFrame(byte(typ), false, data)
-	return nil
+	return c.write(typ, -1, data, compress)
 }
 
 // WritePrefixed is WriteMessage of the byte prefix followed by data, without
 // the caller joining them (an Engine.IO text packet is its type digit and its
 // data). With compress false it never compresses, as WriteUncompressed.
 func (c *Conn) WritePrefixed(typ MessageType, prefix byte, data []byte, compress bool) error {
+	return c.write(typ, int(prefix), data, compress)
+}
+
+// write buffers data as one message, after the byte prefix unless prefix < 0.
+func (c *Conn) write(typ MessageType, prefix int, data []byte, compress bool) error {
 	if typ != Text && typ != Binary {
 		return errBadMessageType
 	}
@@ -99,8 +86,28 @@ func (c *Conn) WritePrefixed(typ MessageType, prefix byte, data []byte, compress
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
-	c.appendPrefixedLocked(typ, prefix, data, compress)
+	if prefix >= 0 {
+		c.appendPrefixedLocked(typ, byte(prefix), data, compress)
+	} else {
+		c.appendMessageLocked(typ, data, compress)
+	}
 	return nil
+}
+
+// appendMessageLocked buffers data as one message, deflated when compress
+// allows it, the connection negotiated compression and data is large
+// enough; wmu must be held.
+func (c *Conn) appendMessageLocked(typ MessageType, data []byte, compress bool) {
+	if compress && c.compress && len(data) >= c.opts.CompressionThreshold {
+		z := getCompressor()
+		if out, ok := z.compress(data); ok {
+			c.appendFrame(byte(typ), true, out)
+			putCompressor(z)
+			return
+		}
+		putCompressor(z)
+	}
+	c.appendFrame(byte(typ), false, data)
 }
 
 // TryWritePrefixed is WritePrefixed followed by TryFlush. When nothing else
@@ -149,17 +156,7 @@ func (c *Conn) appendPrefixedLocked(typ MessageType, prefix byte, data []byte, c
 	n := len(data) + 1
 	if c.client || (compress && c.compress && n >= c.opts.CompressionThreshold) {
 		// Masking and deflating need the payload in one piece.
-		joined := append(append(make([]byte, 0, n), prefix), data...)
-		if compress && c.compress && n >= c.opts.CompressionThreshold {
-			z := getCompressor()
-			if out, ok := z.compress(joined); ok {
-				c.appendFrame(byte(typ), true, out)
-				putCompressor(z)
-				return
-			}
-			putCompressor(z)
-		}
-		c.appendFrame(byte(typ), false, joined)
+		c.appendMessageLocked(typ, append(append(make([]byte, 0, n), prefix), data...), compress)
 		return
 	}
 	c.borrowWriteBuf()
