@@ -209,7 +209,9 @@ func (cfg *config) kinds(withRaw bool) []serverKind {
 }
 
 // start launches a server pinned to the server CPU and waits for its address.
-func start(cfg *config, kind serverKind) (*server, error) { return startWith(cfg, kind, "", cfg.serverCPU) }
+func start(cfg *config, kind serverKind) (*server, error) {
+	return startWith(cfg, kind, "", cfg.serverCPU)
+}
 
 // bothCPUs is the CPU list of a "both cores" run: the server and the load
 // generator each may use both CPUs.
