@@ -78,3 +78,54 @@ func TestSocketListeners(t *testing.T) {
 		t.Errorf("listeners ran:\n got %s\nwant %s", g, want)
 	}
 }
+
+// Outgoing catch-all listeners see what the socket sends (its own emits and
+// broadcasts that reach it, by event name and arguments), in the order
+// added with prepended ones first; off and OffAnyOutgoing stop them.
+func TestAnyOutgoing(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	record := func(tag string) func(string, socketio.Args) {
+		return func(event string, args socketio.Args) {
+			var n int
+			_ = args.Decode(0, &n)
+			mu.Lock()
+			got = append(got, fmt.Sprintf("%s:%s%d", tag, event, n))
+			mu.Unlock()
+		}
+	}
+	steps := make(chan *socketio.Socket, 1)
+	srv.OnConnection(func(s *socketio.Socket) { steps <- s })
+	c := newPollClient(t, url)
+	c.connect("/", "")
+	s := waitFor(t, steps)
+	offB := s.OnAnyOutgoing(record("b"))
+	s.PrependAnyOutgoing(record("a"))
+	expect := func(packet string, want ...string) {
+		t.Helper()
+		if p := c.next(); p != packet {
+			t.Fatalf("client got %q, want %q", p, packet)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("outgoing listeners saw %q, want %q", got, want)
+		}
+		got = nil
+	}
+	_ = s.Emit("own", 1)
+	expect(`42["own",1]`, "a:own1", "b:own1")
+	_ = srv.Emit("all", 2)
+	expect(`42["all",2]`, "a:all2", "b:all2")
+	offB()
+	_ = srv.To(s.ID()).Emit("room", 3)
+	expect(`42["room",3]`, "a:room3")
+	s.OffAnyOutgoing()
+	_ = s.Emit("own", 4)
+	_ = srv.Emit("all", 5)
+	expect(`42["own",4]`)
+	expect(`42["all",5]`)
+}

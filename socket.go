@@ -162,11 +162,15 @@ type Socket struct {
 	issued    int64                     // when the socket connected (Unix nanoseconds)
 	auth      json.RawMessage           // the CONNECT packet's payload
 	ctx       lazyctx.Ctx
-	recovered bool
+	// outgoing: the socket has outgoing catch-all listeners (read without
+	// mu by every broadcast to it, written under mu with the listeners).
+	// The fields from here to data are ordered to fill the padding.
+	outgoing atomic.Bool
 
 	mu        sync.Mutex
 	connected bool
 	closing   bool // disconnect under way: new events are dropped
+	recovered bool // not guarded by mu: set before the socket is shared
 	data      any
 	// handlers: the event listeners, in the order added, each with its
 	// event's name (a socket listens to a handful of events: one slice
@@ -348,10 +352,12 @@ func (s *Socket) OnAnyOutgoing(fn func(event string, args Args)) (off func()) {
 	l := &outListener{fn: fn}
 	s.mu.Lock()
 	s.hk().outListeners = append(s.hk().outListeners, l)
+	s.outgoing.Store(true)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
 		s.hk().outListeners = without(s.hk().outListeners, l)
+		s.outgoing.Store(len(s.hk().outListeners) > 0)
 		s.mu.Unlock()
 	}
 }
@@ -361,10 +367,12 @@ func (s *Socket) PrependAnyOutgoing(fn func(event string, args Args)) (off func(
 	l := &outListener{fn: fn}
 	s.mu.Lock()
 	s.hk().outListeners = append([]*outListener{l}, s.hk().outListeners...)
+	s.outgoing.Store(true)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
 		s.hk().outListeners = without(s.hk().outListeners, l)
+		s.outgoing.Store(len(s.hk().outListeners) > 0)
 		s.mu.Unlock()
 	}
 }
@@ -373,6 +381,7 @@ func (s *Socket) PrependAnyOutgoing(fn func(event string, args Args)) (off func(
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
 	s.hk().outListeners = nil
+	s.outgoing.Store(false)
 	s.mu.Unlock()
 }
 
@@ -616,6 +625,9 @@ func (s *Socket) releaseReader() {
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	if !s.outgoing.Load() {
+		return // the common case, without the socket's lock
+	}
 	s.mu.Lock()
 	ls := s.readHooks().outListeners
 	s.mu.Unlock()
