@@ -53,12 +53,7 @@ func (srv *Server) flushLoop() {
 	var chunk [flushChunk]*Session
 	for {
 		f.mu.Lock()
-		n := copy(chunk[:], f.list[f.head:])
-		f.head += n
-		if f.head == len(f.list) {
-			clear(f.list)
-			f.list, f.head = f.list[:0], 0
-		}
+		n := f.takeLocked(chunk[:])
 		if n == 0 {
 			f.running--
 			f.mu.Unlock()
@@ -70,6 +65,25 @@ func (srv *Server) flushLoop() {
 			s.flushScheduled()
 		}
 	}
+}
+
+// takeLocked moves the oldest waiting sessions into chunk and returns how
+// many; f.mu must be held.
+func (f *flushers) takeLocked(chunk []*Session) int {
+	n := copy(chunk, f.list[f.head:])
+	f.head += n
+	switch {
+	case f.head == len(f.list):
+		clear(f.list)
+		f.list, f.head = f.list[:0], 0
+	case f.head > len(f.list)/2:
+		// Under steady load the list may never empty: drop the taken
+		// half so that it does not grow without end.
+		m := copy(f.list, f.list[f.head:])
+		clear(f.list[m:])
+		f.list, f.head = f.list[:m], 0
+	}
+	return n
 }
 
 // flushScheduled writes what is queued for s, whose writing the flushers
