@@ -187,8 +187,8 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "text/html")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = hdrTextHTML
+	h["Cache-Control"] = hdrNoStore
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok") // Content-Length: 2 (autoLengthMax)
 }
@@ -261,8 +261,8 @@ func putBuf(v *pooledBuf) {
 // enough and the client accepts gzip or deflate.
 func writePollResponse(w http.ResponseWriter, r *http.Request, payload []byte, srv *Server, compressible bool) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = hdrTextPlain
+	h["Cache-Control"] = hdrNoStore
 	if compressible && !srv.opts.DisableHTTPCompression && len(payload) >= srv.opts.HTTPCompressionThreshold {
 		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
 			h.Set("Content-Encoding", enc)
@@ -278,6 +278,17 @@ func writePollResponse(w http.ResponseWriter, r *http.Request, payload []byte, s
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(payload)
 }
+
+// The values of the headers every polling response carries, in canonical
+// form and shared by all responses: assigned to the header map directly,
+// they cost no canonicalization and no slice per response. Each has length
+// and capacity 1, so that appending to one (a wrapping ResponseWriter adding
+// a value) copies it instead of writing into the shared array.
+var (
+	hdrTextPlain = []string{"text/plain; charset=UTF-8"}
+	hdrTextHTML  = []string{"text/html"}
+	hdrNoStore   = []string{"no-store"}
+)
 
 // autoLengthMax is the largest response body left for net/http to give a
 // Content-Length: a body written in one piece that fits its response buffer

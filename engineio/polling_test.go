@@ -504,3 +504,39 @@ func TestHTTPCompression(t *testing.T) {
 		})
 	}
 }
+
+// addingWriter is a middleware's ResponseWriter that adds a value to
+// Cache-Control when the handler writes its header.
+type addingWriter struct{ http.ResponseWriter }
+
+func (w addingWriter) WriteHeader(code int) {
+	w.Header().Add("Cache-Control", "private")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// The polling responses share their header values between responses; a
+// middleware adding to one changes only its own response, never the next.
+func TestPollingHeadersNotShared(t *testing.T) {
+	h := newHarness(t, nil, harnessConfig{middleware: func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		next.ServeHTTP(addingWriter{w}, r)
+	}})
+	sid, _ := h.handshake()
+	for i := 0; i < 3; i++ {
+		p := h.post(sid, "4x")
+		g := h.get(sid)
+		if p.status != 200 || g.body != "4x" {
+			t.Fatalf("round %d: POST %d %q, GET %q", i, p.status, p.body, g.body)
+		}
+		for _, r := range []response{p, g} {
+			if got := r.header.Values("Cache-Control"); len(got) != 2 || got[0] != "no-store" || got[1] != "private" {
+				t.Errorf("round %d: Cache-Control %q, want [no-store private]", i, got)
+			}
+		}
+		if ct := g.header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" {
+			t.Errorf("round %d: GET Content-Type %q", i, ct)
+		}
+		if ct := p.header.Get("Content-Type"); ct != "text/html" {
+			t.Errorf("round %d: POST Content-Type %q", i, ct)
+		}
+	}
+}
