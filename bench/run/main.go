@@ -240,7 +240,7 @@ func startWith(cfg *config, kind serverKind, key, cpus string) (*server, error) 
 	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" && kind == ours && key == "" {
 		args = append(args, "-cpuprofile", p)
 	}
-	cmd := exec.Command("taskset", args...)
+	cmd := tied(exec.Command("taskset", args...))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -318,7 +318,7 @@ func loadgenOn(ctx context.Context, cfg *config, cpus string, s *server, args ..
 	full = append(full, "http://"+s.addr)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "taskset", full...)
+	cmd := tied(exec.CommandContext(ctx, "taskset", full...))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -639,8 +639,8 @@ func clientScenario() scenario {
 				defer cancel()
 				warm := strings.TrimSuffix(cfg.warm(), "ms")
 				w, _ := strconv.ParseFloat(warm, 64)
-				cmd := exec.CommandContext(cctx, "taskset", "-c", cfg.clientCPU, "node", filepath.Join(cfg.root, "bench", "node", "client.mjs"),
-					"http://"+s.addr, "100", "16", "32", strconv.FormatFloat(cfg.seconds, 'f', -1, 64), strconv.FormatFloat(w/1000, 'f', -1, 64))
+				cmd := tied(exec.CommandContext(cctx, "taskset", "-c", cfg.clientCPU, "node", filepath.Join(cfg.root, "bench", "node", "client.mjs"),
+					"http://"+s.addr, "100", "16", "32", strconv.FormatFloat(cfg.seconds, 'f', -1, 64), strconv.FormatFloat(w/1000, 'f', -1, 64)))
 				cmd.Stderr = os.Stderr
 				out, err := cmd.Output()
 				if err != nil {
