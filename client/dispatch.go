@@ -15,14 +15,14 @@ type dispatcher struct {
 	mu      sync.Mutex
 	queue   []func()
 	running bool
-	idle    chan struct{} // closed when the queue drains; replaced when work arrives
+	// idle, made only when someone waits, is closed when the queue
+	// drains: most bursts of events have no waiter and cost no channel.
+	idle    chan struct{}
 	onPanic func(any)
 }
 
 func newDispatcher(onPanic func(any)) *dispatcher {
-	d := &dispatcher{idle: make(chan struct{}), onPanic: onPanic}
-	close(d.idle)
-	return d
+	return &dispatcher{onPanic: onPanic}
 }
 
 func (d *dispatcher) push(fn func()) {
@@ -30,7 +30,6 @@ func (d *dispatcher) push(fn func()) {
 	d.queue = append(d.queue, fn)
 	if !d.running {
 		d.running = true
-		d.idle = make(chan struct{})
 		go d.run()
 	}
 	d.mu.Unlock()
@@ -41,7 +40,10 @@ func (d *dispatcher) run() {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
 			d.running = false
-			close(d.idle)
+			if d.idle != nil {
+				close(d.idle)
+				d.idle = nil
+			}
 			d.mu.Unlock()
 			return
 		}
@@ -66,9 +68,16 @@ func (d *dispatcher) call(fn func()) {
 // (which would wait for itself), or after the timeout.
 func (d *dispatcher) wait(timeout time.Duration) {
 	d.mu.Lock()
-	idle, running := d.idle, d.running
+	if !d.running {
+		d.mu.Unlock()
+		return
+	}
+	if d.idle == nil {
+		d.idle = make(chan struct{})
+	}
+	idle := d.idle
 	d.mu.Unlock()
-	if running && inHandler() {
+	if inHandler() {
 		return
 	}
 	t := time.NewTimer(timeout)
@@ -108,7 +117,9 @@ func inHandler() bool {
 	}
 }
 
-// handlers is a list of callbacks that can each be removed.
+// handlers is a list of callbacks that can each be removed. The list is
+// copy-on-write: every change makes a new array, so that view can hand out
+// the current one without copying it.
 type handlers[F any] struct {
 	mu   sync.Mutex
 	list []*F
@@ -117,7 +128,7 @@ type handlers[F any] struct {
 func (h *handlers[F]) add(fn F) (off func()) {
 	p := &fn
 	h.mu.Lock()
-	h.list = append(h.list, p)
+	h.list = append(h.list[:len(h.list):len(h.list)], p)
 	h.mu.Unlock()
 	return func() {
 		h.mu.Lock()
@@ -129,6 +140,26 @@ func (h *handlers[F]) add(fn F) (off func()) {
 			}
 		}
 	}
+}
+
+// view returns the current list, which nobody modifies: changes replace it.
+func (h *handlers[F]) view() []*F {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.list
+}
+
+// removeIf removes the callbacks for which drop reports true.
+func (h *handlers[F]) removeIf(drop func(F) bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var kept []*F
+	for _, p := range h.list {
+		if !drop(*p) {
+			kept = append(kept, p)
+		}
+	}
+	h.list = kept
 }
 
 func (h *handlers[F]) snapshot() []F {

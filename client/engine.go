@@ -119,7 +119,10 @@ type engine struct {
 	reason    string
 	cerr      error
 	pingTimer *time.Timer
-	pingBy    time.Time // deadline of the next ping
+	// The next ping is due pingWait after pingFrom (kept apart so that
+	// checking takes one reading of the monotonic clock: time.Since).
+	pingFrom time.Time
+	pingWait time.Duration
 }
 
 // openEngine performs the Engine.IO handshake; the returned engine does
@@ -171,7 +174,7 @@ func openEngine(ctx context.Context, cfg *engineConfig) (*engine, []eiocodec.Pac
 func (e *engine) start(onMessage func([]byte, bool), onPing func(), extra []eiocodec.Packet) {
 	e.onMessage, e.onPing = onMessage, onPing
 	e.mu.Lock()
-	e.pingBy = time.Now().Add(e.heartbeat())
+	e.pingFrom, e.pingWait = time.Now(), e.heartbeat()
 	e.pingTimer = time.AfterFunc(e.heartbeat(), func() { e.close(reasonPingTimeout, nil) })
 	tr := e.tr
 	e.mu.Unlock()
@@ -212,7 +215,7 @@ func (e *engine) handle(p eiocodec.Packet) bool {
 	}
 	if p.Type == eiocodec.Ping {
 		d := e.heartbeat()
-		e.pingBy = time.Now().Add(d)
+		e.pingFrom, e.pingWait = time.Now(), d
 		e.pingTimer.Reset(d)
 	}
 	e.mu.Unlock()
@@ -257,7 +260,7 @@ func (e *engine) writable() bool {
 // can fire late, for example after the machine slept).
 func (e *engine) pingExpired() bool {
 	e.mu.Lock()
-	expired := !e.closed && time.Now().After(e.pingBy)
+	expired := !e.closed && time.Since(e.pingFrom) > e.pingWait
 	e.mu.Unlock()
 	if expired {
 		e.close(reasonPingTimeout, nil)

@@ -32,7 +32,7 @@ func fakeConnected(t testing.TB) (*Manager, *Socket, *engine) {
 		hs: handshakeData{SID: "x", PingInterval: 1000, PingTimeout: 1000, MaxPayload: 1000},
 	}
 	e.pingTimer = time.AfterFunc(time.Hour, func() {})
-	e.pingBy = time.Now().Add(time.Hour)
+	e.pingFrom, e.pingWait = time.Now(), time.Hour
 	m.mu.Lock()
 	m.gen, m.eng = 1, e
 	m.mu.Unlock()

@@ -223,9 +223,7 @@ func (s *Socket) Once(event string, fn func(*Event)) (off func()) {
 
 // Off removes every handler of the event.
 func (s *Socket) Off(event string) {
-	s.listeners.mu.Lock()
-	s.listeners.list = slices.DeleteFunc(s.listeners.list, func(l **listener) bool { return (*l).event == event })
-	s.listeners.mu.Unlock()
+	s.listeners.removeIf(func(l *listener) bool { return l.event == event })
 }
 
 // OnAny adds a handler called for every event received, before the
@@ -387,7 +385,7 @@ func (s *Socket) emitLocked(data json.RawMessage, atts [][]byte, f flags, ack fu
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
-	fns := s.anyOut.snapshot()
+	fns := s.anyOut.view()
 	if len(fns) == 0 {
 		return
 	}
@@ -398,7 +396,7 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	name := eventName(all.Raw()[0])
 	args := all.From(1)
 	for _, fn := range fns {
-		s.m.emit(func() { fn(name, args) })
+		s.m.emit(func() { (*fn)(name, args) })
 	}
 }
 
@@ -697,13 +695,14 @@ func (s *Socket) deliverLocked(ev *Event) {
 			s.offset, s.hasOffset = off, true
 		}
 	}
-	anys := s.anyIn.snapshot()
-	ls := s.listeners.snapshot()
+	anys := s.anyIn.view()
+	ls := s.listeners.view()
 	s.m.emit(func() {
 		for _, fn := range anys {
-			fn(ev)
+			(*fn)(ev)
 		}
-		for _, l := range ls {
+		for _, p := range ls {
+			l := *p
 			if l.event != ev.Name {
 				continue
 			}
@@ -711,8 +710,8 @@ func (s *Socket) deliverLocked(ev *Event) {
 				s.listeners.mu.Lock()
 				done := l.done
 				l.done = true
-				s.listeners.list = slices.DeleteFunc(s.listeners.list, func(q **listener) bool { return *q == l })
 				s.listeners.mu.Unlock()
+				s.listeners.removeIf(func(q *listener) bool { return q == l })
 				if done {
 					continue
 				}
