@@ -53,7 +53,8 @@ func On[T any](s *Socket, event string, fn func(s *Socket, arg T)) (off func()) 
 	return s.On(event, func(e *Event) {
 		var v T
 		if e.Len() > 0 {
-			if err := e.Decode(0, &v); err != nil {
+			var err error
+			if v, err = parser.DecodeAs[T](e.Args, 0); err != nil {
 				s.emitError(fmt.Errorf("socketio: event %q: %w", event, err))
 				return
 			}
@@ -69,7 +70,8 @@ func OnWithAck[T, R any](s *Socket, event string, fn func(s *Socket, arg T) R) (
 	return s.On(event, func(e *Event) {
 		var v T
 		if e.Len() > 0 {
-			if err := e.Decode(0, &v); err != nil {
+			var err error
+			if v, err = parser.DecodeAs[T](e.Args, 0); err != nil {
 				s.emitError(fmt.Errorf("socketio: event %q: %w", event, err))
 				return
 			}

@@ -17,7 +17,9 @@
 // # Events and acknowledgements
 //
 // Event arguments stay raw JSON until a handler decodes them (Event.Decode,
-// Event.Bind, or the typed helpers On and OnWithAck). A []byte anywhere in
+// Event.Bind, Event.DecodeString, or the typed helpers On and OnWithAck; a
+// string argument costs those two and DecodeString one allocation, its
+// bytes, where Decode into a *string costs two). A []byte anywhere in
 // emitted arguments travels as a binary attachment, and decodes back into
 // []byte. EmitWithAck waits for the client's acknowledgement under a
 // context; Timeout bounds the wait the way socket.io's timeout() does.

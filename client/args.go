@@ -91,7 +91,8 @@ func On[T any](s *Socket, event string, fn func(arg T)) (off func()) {
 	return s.On(event, func(e *Event) {
 		var v T
 		if e.Len() > 0 {
-			if err := e.Decode(0, &v); err != nil {
+			var err error
+			if v, err = parser.DecodeAs[T](e.Args, 0); err != nil {
 				s.m.opts.Logger.Debug("socket.io: cannot decode event", "event", event, "err", err)
 				return
 			}
@@ -107,7 +108,8 @@ func OnWithAck[T, R any](s *Socket, event string, fn func(arg T) R) (off func())
 	return s.On(event, func(e *Event) {
 		var v T
 		if e.Len() > 0 {
-			if err := e.Decode(0, &v); err != nil {
+			var err error
+			if v, err = parser.DecodeAs[T](e.Args, 0); err != nil {
 				s.m.opts.Logger.Debug("socket.io: cannot decode event", "event", event, "err", err)
 				return
 			}

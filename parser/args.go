@@ -68,6 +68,33 @@ func (a Args) Decode(i int, v any) error {
 	return Unmarshal(a.raw[i], a.attachments, v)
 }
 
+// DecodeString returns argument i as a string. A plain string (no escapes,
+// ASCII) costs one copy of its bytes and nothing else: unlike Decode into a
+// *string, no variable escapes to the heap for it. Other JSON strings are
+// decoded as Decode does; any other value is an error.
+func (a Args) DecodeString(i int) (string, error) {
+	if i >= 0 && i < 64 && i < len(a.raw) && a.plain>>i&1 != 0 {
+		r := a.raw[i]
+		return string(r[1 : len(r)-1]), nil
+	}
+	var v string
+	err := a.Decode(i, &v)
+	return v, err
+}
+
+// DecodeAs returns argument i decoded into a new T; a string T takes
+// DecodeString's path, with no allocation beyond the string itself.
+func DecodeAs[T any](a Args, i int) (T, error) {
+	var zero T
+	if _, ok := any(zero).(string); ok {
+		v, err := a.DecodeString(i)
+		return any(v).(T), err
+	}
+	p := new(T)
+	err := a.Decode(i, p)
+	return *p, err
+}
+
 // Bind decodes the arguments, in order, into the given pointers. Missing
 // arguments leave their targets untouched; a nil target skips an argument.
 func (a Args) Bind(vs ...any) error {

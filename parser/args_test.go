@@ -477,6 +477,31 @@ func TestPacketArgsPlainStrings(t *testing.T) {
 			if err != nil || s != want[i] {
 				t.Errorf("%s: argument %d: %q, %v; want %q", args.name, i, s, err, want[i])
 			}
+			// DecodeString and DecodeAs[string] agree with Decode.
+			if s2, err := args.a.DecodeString(i - args.first); err != nil || s2 != want[i] {
+				t.Errorf("%s: DecodeString(%d): %q, %v; want %q", args.name, i, s2, err, want[i])
+			}
+			if s3, err := parser.DecodeAs[string](args.a, i-args.first); err != nil || s3 != want[i] {
+				t.Errorf("%s: DecodeAs[string](%d): %q, %v; want %q", args.name, i, s3, err, want[i])
+			}
 		}
+	}
+	if s, err := a.DecodeString(5); err == nil {
+		t.Errorf("DecodeString of a number: %q, no error", s)
+	}
+	for _, i := range []int{-1, len(want)} {
+		if _, err := a.DecodeString(i); err == nil {
+			t.Errorf("DecodeString(%d) of %d arguments: no error", i, len(want))
+		}
+	}
+	// DecodeAs of other types decodes as Decode does.
+	if n, err := parser.DecodeAs[int](a, 5); err != nil || n != 7 {
+		t.Errorf("DecodeAs[int](5): %d, %v", n, err)
+	}
+	if _, err := parser.DecodeAs[int](a, 1); err == nil {
+		t.Error("DecodeAs[int] of a string: no error")
+	}
+	if v, err := parser.DecodeAs[any](a, 5); err != nil || v != float64(7) {
+		t.Errorf("DecodeAs[any](5): %v, %v", v, err)
 	}
 }

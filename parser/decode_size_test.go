@@ -43,3 +43,29 @@ func TestDecodedPacketSizes(t *testing.T) {
 		t.Errorf("CONNECT: %.2f allocations, %.0f bytes per decode; want 1 of at most 160", allocs, size)
 	}
 }
+
+// A plain string argument decodes with one allocation, its own bytes,
+// through DecodeString and DecodeAs[string]; Decode into a *string costs a
+// second one, the variable it fills escaping through the interface.
+func TestDecodeStringAllocations(t *testing.T) {
+	p, err := parser.NewJSONParser(nil).NewDecoder().Add([]byte(`2["ev","plain text"]`), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := p.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sink string
+	for name, f := range map[string]func(){
+		"DecodeString":     func() { sink, _ = a.DecodeString(1) },
+		"DecodeAs[string]": func() { sink, _ = parser.DecodeAs[string](a, 1) },
+	} {
+		if n := testing.AllocsPerRun(1000, f); n != 1 {
+			t.Errorf("%s: %v allocations, want 1", name, n)
+		}
+	}
+	if sink != "plain text" {
+		t.Errorf("decoded %q", sink)
+	}
+}

@@ -109,3 +109,31 @@ func ExampleUnmarshal() {
 	fmt.Printf("%s %s %q %v\n", photo.Title, photo.Image, photo.Meta, err)
 	// Output: cat full map["thumb":"thumb"] <nil>
 }
+
+func ExampleArgs_DecodeString() {
+	p, err := parser.NewJSONParser(nil).NewDecoder().Add([]byte(`2["chat","hello",42]`), false)
+	if err != nil {
+		panic(err)
+	}
+	args, _ := p.Args()
+	text, err := args.DecodeString(1)
+	fmt.Println(text, err)
+	_, err = args.DecodeString(2) // a number is not a string
+	fmt.Println(err != nil)
+	// Output:
+	// hello <nil>
+	// true
+}
+
+func ExampleDecodeAs() {
+	p, err := parser.NewJSONParser(nil).NewDecoder().Add([]byte(`2["move",{"x":3,"y":4}]`), false)
+	if err != nil {
+		panic(err)
+	}
+	args, _ := p.Args()
+	type point struct{ X, Y int }
+	name, _ := parser.DecodeAs[string](args, 0)
+	pt, err := parser.DecodeAs[point](args, 1)
+	fmt.Println(name, pt, err)
+	// Output: move {3 4} <nil>
+}
