@@ -103,8 +103,8 @@ func sioServer(opts *socketio.Options) http.Handler {
 	}
 	srv.OnConnection(func(s *socketio.Socket) {
 		s.On("echo", func(e *socketio.Event) {
-			var v string
-			if err := e.Args.Decode(0, &v); err != nil {
+			v, err := e.Args.DecodeString(0)
+			if err != nil {
 				return
 			}
 			if e.WantsAck() {
