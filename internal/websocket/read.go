@@ -90,6 +90,7 @@ func (c *Conn) readMessage() (MessageType, []byte, error) {
 		inMsg      bool
 		compressed bool
 		scratch    *[]byte // holds the compressed payload
+		high       byte    // OR of the payload bytes read (before inflating)
 	)
 	defer func() {
 		if scratch != nil {
@@ -145,7 +146,9 @@ func (c *Conn) readMessage() (MessageType, []byte, error) {
 		if msg == nil {
 			msg = make([]byte, 0, min(h.length, growStep))
 		}
-		msg, err = c.readPayload(msg, h.length, h.key)
+		var or byte
+		msg, or, err = c.readPayload(msg, h.length, h.key)
+		high |= or
 		if err != nil {
 			return 0, nil, err
 		}
@@ -162,7 +165,9 @@ func (c *Conn) readMessage() (MessageType, []byte, error) {
 		}
 		msg = out
 	}
-	if typ == Text && !utf8.Valid(msg) {
+	// An uncompressed payload whose bytes all had the high bit clear is
+	// ASCII: valid UTF-8 without another pass.
+	if typ == Text && (compressed || high&0x80 != 0) && !utf8.Valid(msg) {
 		return 0, nil, c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	}
 	return typ, msg, nil
@@ -331,9 +336,11 @@ func (c *Conn) readMore(need int) error {
 	return err
 }
 
-// readPayload appends n payload bytes to dst, unmasked.
-func (c *Conn) readPayload(dst []byte, n int64, key [4]byte) ([]byte, error) {
+// readPayload appends n payload bytes to dst, unmasked, and returns the OR
+// of those bytes (its high bit clear: they are ASCII).
+func (c *Conn) readPayload(dst []byte, n int64, key [4]byte) ([]byte, byte, error) {
 	pos := 0
+	var or, o byte
 	for n > 0 {
 		if c.r == c.w {
 			if n >= directReadMin {
@@ -346,25 +353,27 @@ func (c *Conn) readPayload(dst []byte, n int64, key [4]byte) ([]byte, error) {
 				chunk := int(min(n, int64(cap(dst)-l)))
 				m, err := io.ReadFull(c.nc, dst[l:l+chunk])
 				dst = dst[:l+m]
-				pos = mask(key, pos, dst[l:])
+				pos, o = maskOr(key, pos, dst[l:])
+				or |= o
 				n -= int64(m)
 				if err != nil {
-					return dst, noEOF(err)
+					return dst, or, noEOF(err)
 				}
 				continue
 			}
 			if err := c.readMore(1); err != nil {
-				return dst, noEOF(err)
+				return dst, or, noEOF(err)
 			}
 		}
 		k := int(min(int64(c.w-c.r), n))
 		l := len(dst)
 		dst = append(dst, c.buf[c.r:c.r+k]...)
-		pos = mask(key, pos, dst[l:])
+		pos, o = maskOr(key, pos, dst[l:])
+		or |= o
 		c.r += k
 		n -= int64(k)
 	}
-	return dst, nil
+	return dst, or, nil
 }
 
 // grow returns dst with room for min(n, max(len(dst), growStep)) more bytes.

@@ -607,8 +607,49 @@ func TestMask(t *testing.T) {
 			for i := range want {
 				want[i] = b[i] ^ key[(pos+i)&3]
 			}
-			if next := mask(key, pos, b); next != (pos+n)&3 || !bytes.Equal(b, want) {
-				t.Fatalf("n=%d pos=%d", n, pos)
+			var wantOr byte
+			for _, x := range want {
+				wantOr |= x
+			}
+			if next, or := maskOr(key, pos, b); next != (pos+n)&3 || !bytes.Equal(b, want) || or != wantOr {
+				t.Fatalf("n=%d pos=%d: or %#x, want %#x", n, pos, or, wantOr)
+			}
+		}
+	}
+}
+
+// Text messages are checked for UTF-8 whatever the place of a non-ASCII
+// byte: in the bytes unmasked one at a time, in 8-byte words or in 32-byte
+// blocks, in one frame or split over two.
+func TestTextValidationEveryPosition(t *testing.T) {
+	for n := 1; n <= 80; n++ {
+		for at := 0; at+1 < n; at++ {
+			good := bytes.Repeat([]byte("a"), n)
+			copy(good[at:], "é") // two bytes, valid
+			bad := bytes.Repeat([]byte("a"), n)
+			bad[at] = 0xff
+			split := n / 3
+			for _, tc := range []struct {
+				name   string
+				frames []byte
+				want   []byte // nil: refused
+			}{
+				{"valid", clientFrame(0x81, good, true), good},
+				{"invalid", clientFrame(0x81, bad, true), nil},
+				{"valid split", append(clientFrame(0x01, good[:split], true), clientFrame(0x80, good[split:], true)...), good},
+				{"invalid split", append(clientFrame(0x01, bad[:split], true), clientFrame(0x80, bad[split:], true)...), nil},
+			} {
+				mc := &memConn{r: bytes.NewReader(tc.frames)}
+				o, _ := (&Options{}).normalize()
+				c := newConn(mc, nil, o, false)
+				_, msg, err := c.ReadMessage()
+				var ce *CloseError
+				switch {
+				case tc.want != nil && (err != nil || !bytes.Equal(msg, tc.want)):
+					t.Fatalf("n=%d at=%d %s: %q, %v", n, at, tc.name, msg, err)
+				case tc.want == nil && (!errors.As(err, &ce) || ce.Code != StatusInvalidFramePayloadData):
+					t.Fatalf("n=%d at=%d %s: %v, want close 1007", n, at, tc.name, err)
+				}
 			}
 		}
 	}
