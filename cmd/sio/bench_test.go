@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,6 +120,47 @@ func TestHistogram(t *testing.T) {
 		if i := histIndex(v); histLow(i) > v || histLow(i+1) <= v {
 			t.Fatalf("value %d in bucket %d [%d, %d)", v, i, histLow(i), histLow(i+1))
 		}
+	}
+}
+
+// Connections record into shards in turn; the totals and the merged
+// histogram hold every message, those of the window apart.
+func TestRecordShards(t *testing.T) {
+	r := &benchRun{}
+	const conns, each = 50, 20
+	var wg sync.WaitGroup
+	record := func() {
+		for c := 0; c < conns; c++ {
+			wg.Add(1)
+			go func(s *histShard) {
+				defer wg.Done()
+				for i := 1; i <= each; i++ {
+					r.count(s, timeMicro(i))
+				}
+			}(r.newHist())
+		}
+		wg.Wait()
+	}
+	record() // warm-up: counted in the total only
+	r.measuring.Store(true)
+	record()
+	total, counted := r.totals()
+	if total != 2*conns*each || counted != conns*each {
+		t.Fatalf("totals %d, %d; want %d, %d", total, counted, 2*conns*each, conns*each)
+	}
+	var h histogram
+	used := 0
+	for i := range r.shards {
+		h.merge(&r.shards[i].h)
+		if r.shards[i].total > 0 {
+			used++
+		}
+	}
+	if h.n != conns*each || h.max != timeMicro(each) {
+		t.Errorf("merged histogram: %d values, max %v", h.n, h.max)
+	}
+	if used != recordShards {
+		t.Errorf("%d shards used, want all %d", used, recordShards)
 	}
 }
 
