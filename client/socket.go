@@ -690,8 +690,8 @@ func (s *Socket) onEvent(p *parser.Packet) {
 // state recovery, records its offset (the last argument, a string).
 func (s *Socket) deliverLocked(ev *Event) {
 	if s.pid != "" && !ev.hasAck && ev.Len() > 0 {
-		var off string
-		if json.Unmarshal(ev.Raw()[ev.Len()-1], &off) == nil {
+		// The server's offsets are plain ASCII strings: no JSON decoding.
+		if off, err := ev.DecodeString(ev.Len() - 1); err == nil {
 			s.offset, s.hasOffset = off, true
 		}
 	}
