@@ -48,6 +48,19 @@ func fakeConnected(t testing.TB) (*Manager, *Socket, *engine) {
 	return m, s, e
 }
 
+// fakeTest is fakeConnected for a test: the engine and the Manager are
+// closed when the test ends (not gracefully: no writer runs to drain).
+func fakeTest(t *testing.T) (*Manager, *Socket, *engine) {
+	m, s, e := fakeConnected(t)
+	t.Cleanup(func() {
+		e.close("test over", nil)
+		e.cancel()
+		m.disp.wait(5 * time.Second)
+		_ = m.Close()
+	})
+	return m, s, e
+}
+
 // FuzzServerPayload feeds arbitrary polling payloads (Engine.IO packets
 // carrying Socket.IO packets) to a connected client: a hostile server must
 // not make it panic.

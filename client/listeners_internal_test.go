@@ -12,13 +12,7 @@ import (
 // remove theirs, and a handler added while an event is being handled does
 // not see that event (each event sees the listeners of its arrival).
 func TestListenerLists(t *testing.T) {
-	m, s, e := fakeConnected(t)
-	defer func() {
-		e.close("test over", nil)
-		e.cancel()
-		m.disp.wait(5 * time.Second)
-		_ = m.Close()
-	}()
+	m, s, e := fakeTest(t)
 	var mu sync.Mutex
 	var got []string
 	record := func(what string) func(*Event) {

@@ -1,21 +1,12 @@
 package client
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 // With connection state recovery (the socket has a pid), an event without
 // an ack id records its last argument, a string, as the offset to resume
 // from; other events leave it as it was.
 func TestRecoveryOffset(t *testing.T) {
-	m, s, e := fakeConnected(t)
-	defer func() {
-		e.close("test over", nil)
-		e.cancel()
-		m.disp.wait(5 * time.Second)
-		_ = m.Close()
-	}()
+	_, s, e := fakeTest(t)
 	for _, tc := range []struct {
 		packet string
 		want   string
