@@ -27,6 +27,15 @@
 // flushers per server, one non-blocking write each; only a session whose
 // socket is full gets a writer goroutine of its own, until it drains.
 //
+// Behind an http.Server, every long-polling request also pays for
+// net/http's own per-request work. Server.Listener wraps a net.Listener so
+// that the server reads the requests of its connections with a small
+// HTTP/1.1 loop and answers the plain long-polling ones itself; a connection
+// goes to the http.Server, with what was read of it, at its first request of
+// any other kind (another path, a WebSocket upgrade, anything unusual). The
+// requests it answers skip the http.Server's handler chain, as Node's
+// engine.io answers its path before the application's request listeners.
+//
 // The WebSocket implementation (internal/websocket) was chosen by
 // measurement against gorilla/websocket, lxzan/gws and coder/websocket: see
 // internal/websocket/DESIGN.md.

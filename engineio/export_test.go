@@ -1,5 +1,10 @@
 package engineio
 
+import (
+	"net"
+	"net/http"
+)
+
 // Test hooks for the external tests: they let a test wait until the server
 // has really taken a request, instead of sleeping and hoping.
 
@@ -22,4 +27,18 @@ func Upgrading(s *Session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.upgrading || s.probeWS != nil
+}
+
+// ParsePollHead parses a request head as the polling loop of srv's Listener
+// does; ok is false when the loop would hand the request to net/http.
+func ParsePollHead(srv *Server, head []byte) (r *http.Request, closeAfter, ok bool) {
+	pc := &pollConn{l: &pollListener{srv: srv}}
+	return pc.parse(head)
+}
+
+// ListenerCounts returns how many requests the polling loop of a Listener
+// answered and how many connections it handed over.
+func ListenerCounts(ln net.Listener) (served, handed int64) {
+	l := ln.(*pollListener)
+	return l.served.Load(), l.handed.Load()
 }

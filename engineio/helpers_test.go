@@ -73,6 +73,13 @@ func (r *record) nextMsg(t testing.TB) engineio.Message {
 	}
 }
 
+// harnessListener puts the harness's server behind its Listener
+// (TestListenerSuite runs other tests so).
+var harnessListener bool
+
+// harnessListeners are the listeners of the harnesses made so.
+var harnessListeners []net.Listener
+
 // harness is an engineio.Server behind an httptest.Server. Sessions echo
 // every message back unless noEcho is set.
 type harness struct {
@@ -128,7 +135,15 @@ func newHarness(t testing.TB, opts *engineio.Options, cfgs ...harnessConfig) *ha
 	if cfg.middleware != nil {
 		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { cfg.middleware(w, r, srv) })
 	}
-	h.hs = httptest.NewServer(handler)
+	if harnessListener {
+		// The server's own polling loop in front of net/http (Listener).
+		h.hs = httptest.NewUnstartedServer(handler)
+		h.hs.Listener = srv.Listener(h.hs.Listener)
+		harnessListeners = append(harnessListeners, h.hs.Listener)
+		h.hs.Start()
+	} else {
+		h.hs = httptest.NewServer(handler)
+	}
 	h.url = h.hs.URL + srv.Options().Path + "?"
 	t.Cleanup(func() {
 		_ = srv.Close()
