@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"time"
 
 	socketio "github.com/socketio-go/socketio"
@@ -198,4 +202,57 @@ func ExampleServer_OfRegexp() {
 	s.Connect()
 	fmt.Println(<-got)
 	// Output: welcome to /workspace-7
+}
+
+// Long-polling answered by the server's own loop: the http.Server serves the
+// listener returned by Listener, and gets only the connections whose
+// requests are something else (here a WebSocket upgrade, and /health).
+func ExampleServer_Listener() {
+	srv, err := socketio.NewServer(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.OnConnection(func(s *socketio.Socket) {
+		socketio.OnWithAck(s, "upper", func(s *socketio.Socket, v string) string {
+			return strings.ToUpper(v)
+		})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", srv) // upgrades, preflights, anything handed over
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fine") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := &http.Server{Handler: mux}
+	go func() { _ = hs.Serve(srv.Listener(ln)) }()
+	defer hs.Close()
+	defer srv.Close()
+	url := "http://" + ln.Addr().String()
+
+	ctx := context.Background()
+	for _, transports := range [][]string{{"polling"}, {"polling", "websocket"}} {
+		s, err := client.Connect(ctx, url, &client.Options{Transports: transports}, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		ack, err := s.Timeout(5*time.Second).EmitWithAck(ctx, "upper", "gopher")
+		if err != nil {
+			log.Fatal(err)
+		}
+		v, _ := ack.DecodeString(0)
+		fmt.Println(transports, v)
+		s.Manager().Close()
+	}
+	resp, err := http.Get(url + "/health")
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(string(b))
+	// Output:
+	// [polling] GOPHER
+	// [polling websocket] GOPHER
+	// fine
 }

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,8 +39,10 @@ const (
 )
 
 // interopTransports are the client setups every scenario runs over:
-// polling only, WebSocket only, and polling upgraded to WebSocket (the default).
-var interopTransports = []string{"polling", "websocket", "upgrade"}
+// polling only, WebSocket only, polling upgraded to WebSocket (the default),
+// and polling only against the server behind its Listener ("listener":
+// startInteropServer sees it in the subtest's name).
+var interopTransports = []string{"polling", "websocket", "upgrade", "listener"}
 
 // interopNodePath returns the path of node, or skips the test (fails it when
 // the CI environment variable is set) when node or the npm packages are missing.
@@ -73,7 +76,7 @@ func interopEach(t *testing.T, fn func(t *testing.T, mode string)) {
 
 // interopTransport is the transport a live client ends on in a mode.
 func interopTransport(mode string) string {
-	if mode == "polling" {
+	if mode == "polling" || mode == "listener" {
 		return "polling"
 	}
 	return "websocket"
@@ -90,16 +93,24 @@ func startInteropServer(t *testing.T, opts *socketio.Options, setup func(*socket
 	if setup != nil {
 		setup(srv)
 	}
-	gets := new(atomic.Int64)
-	interopGets.Store(srv, gets)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Query().Get("transport") == "polling" && r.URL.Query().Has("sid") {
-			gets.Add(1)
-			defer gets.Add(-1)
+	var polls atomic.Int64 // polling requests that reached the handler
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("transport") == "polling" {
+			polls.Add(1)
 		}
 		srv.ServeHTTP(w, r)
 	}))
+	listener := strings.Contains(t.Name(), "/listener")
+	if listener {
+		ts.Listener = srv.Listener(ts.Listener)
+	}
+	ts.Start()
 	t.Cleanup(func() {
+		// Behind the Listener, the client's plain polling requests are all
+		// answered by its loop: none reaches the handler.
+		if n := polls.Load(); listener && n != 0 {
+			t.Errorf("%d polling requests reached the handler behind the Listener", n)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), interopWait)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
@@ -110,20 +121,14 @@ func startInteropServer(t *testing.T, opts *socketio.Options, setup func(*socket
 	return srv, ts.URL
 }
 
-// interopGets counts, per server, the polling GETs of sessions in flight.
-var interopGets sync.Map // *socketio.Server -> *atomic.Int64
-
-// waitInteropPoll waits until a polling GET of a session is being served.
-// A test that closes polling sessions at once waits for it first: without a
-// pending GET to carry the close packet, the client would learn of the close
-// from a refused request ("transport error", with Node's server too).
-func waitInteropPoll(t *testing.T, srv *socketio.Server) {
+// waitInteropPoll waits until a polling GET of the socket's session is
+// being served. A test that closes polling sessions at once waits for it
+// first: without a pending GET to carry the close packet, the client would
+// learn of the close from a refused request ("transport error", with Node's
+// server too).
+func waitInteropPoll(t *testing.T, s *socketio.Socket) {
 	t.Helper()
-	v, _ := interopGets.Load(srv)
-	gets := v.(*atomic.Int64)
-	interopEventually(t, "a pending poll", func() bool { return gets.Load() > 0 })
-	// From the handler's entry to the session's wait for packets.
-	time.Sleep(20 * time.Millisecond)
+	interopEventually(t, "a pending poll", s.Conn().Writable)
 }
 
 // interopNodeMsg is one line reported by the Node script.

@@ -781,11 +781,11 @@ func TestInteropDisconnectReasons(t *testing.T) {
 // ("transport close" for the client, "server shutting down" for the server).
 func TestInteropShutdown(t *testing.T) {
 	interopEach(t, func(t *testing.T, mode string) {
-		ready := make(chan struct{}, 1)
+		ready := make(chan *socketio.Socket, 1)
 		reasons := make(chan string, 1)
 		srv, url := startInteropServer(t, nil, func(srv *socketio.Server) {
 			srv.OnConnection(func(s *socketio.Socket) {
-				s.On("ready", func(*socketio.Event) { ready <- struct{}{} })
+				s.On("ready", func(*socketio.Event) { ready <- s })
 				s.OnDisconnect(func(reason string) { reasons <- reason })
 			})
 		})
@@ -793,9 +793,9 @@ func TestInteropShutdown(t *testing.T) {
 		if mode == "upgrade" {
 			n.expectTransport("", mode)
 		}
-		interopRecv(t, ready, "the client")
-		if mode == "polling" {
-			waitInteropPoll(t, srv)
+		sock := interopRecv(t, ready, "the client")
+		if interopTransport(mode) == "polling" {
+			waitInteropPoll(t, sock)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), interopWait)
 		defer cancel()

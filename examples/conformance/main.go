@@ -7,6 +7,10 @@
 // emits "auth" with the handshake's auth payload, answers "message" with
 // "message-back" and the same arguments, and acknowledges
 // "message-with-ack" with the same arguments.
+//
+// With -listener (or CONFORMANCE_LISTENER=1 in the environment, for scripts
+// that pass only -addr), long-polling is answered by the servers' own loops
+// (engineio.Server.Listener, socketio.Server.Listener) in front of net/http.
 package main
 
 import (
@@ -14,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -26,6 +31,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
+	listener := flag.Bool("listener", os.Getenv("CONFORMANCE_LISTENER") == "1", "answer long-polling with the servers' Listeners")
 	flag.Parse()
 
 	eio, err := engineio.NewServer(&engineio.Options{
@@ -71,8 +77,16 @@ func main() {
 		_ = eio.Shutdown(shutdownCtx)
 		_ = sio.Shutdown(shutdownCtx)
 	}()
-	log.Printf("conformance server listening on http://%s", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *listener {
+		// Each loop hands the other's requests on: to the next, then to srv.
+		ln = sio.Listener(eio.Listener(ln))
+	}
+	log.Printf("conformance server listening on http://%s (polling listeners: %v)", *addr, *listener)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 // Interop scenarios for the official socket.io-client against the Go server.
 //
-// Usage: node client.mjs <scenario> <server url> <polling|websocket|upgrade>
+// Usage: node client.mjs <scenario> <server url> <polling|websocket|upgrade|listener>
+// ("listener" is polling only, against the Go server behind its Listener.)
 //
 // The script reports what it observes as JSON lines on stdout:
 //   {"event": "...", "client": "A", "data": ...}
@@ -16,7 +17,7 @@ const [scenario, url, mode] = process.argv.slice(2);
 const WAIT_MS = 10_000; // bound on every wait; the Go side bounds the whole run too
 
 const transportOpts =
-  mode === "polling"
+  mode === "polling" || mode === "listener"
     ? { transports: ["polling"] }
     : mode === "websocket"
       ? { transports: ["websocket"] }
