@@ -4,12 +4,23 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 
 	"github.com/socketio-go/socketio/engineio"
 )
+
+// body returns a response's body.
+func body(resp *http.Response, err error) string {
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
 
 // An echo server, and a client speaking the polling transport by hand.
 func Example() {
@@ -27,14 +38,6 @@ func Example() {
 	defer srv.Close()
 
 	url := hs.URL + "/engine.io/?EIO=4&transport=polling"
-	body := func(resp *http.Response, err error) string {
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
 
 	// The handshake: an open packet ("0") with the session id.
 	open := body(hs.Client().Get(url))
@@ -111,4 +114,42 @@ func ExampleSession_Queue() {
 	fmt.Printf("%q\n", get(hs.Client().Get(url+"&sid="+sid)))
 	// Output:
 	// "4count 1\x1e4count 2\x1e4count 3"
+}
+
+// The server's Listener in front of an http.Server: plain long-polling
+// requests are answered by the server's own loop, everything else (here
+// /status, and whatever follows it on that connection) by the http.Server.
+func ExampleServer_Listener() {
+	srv, err := engineio.NewServer(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.OnConnection(func(s *engineio.Session) {
+		s.OnMessage(func(m engineio.Message) { _ = s.Send(m) })
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", srv) // WebSocket upgrades and anything handed over
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d sessions", srv.Count())
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := &http.Server{Handler: mux}
+	go func() { _ = hs.Serve(srv.Listener(ln)) }()
+	defer hs.Close()
+	defer srv.Close()
+
+	base := "http://" + ln.Addr().String()
+	url := base + "/engine.io/?EIO=4&transport=polling"
+	open := body(http.Get(url))
+	sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
+	fmt.Println(body(http.Post(url+"&sid="+sid, "text/plain", strings.NewReader("4hi"))))
+	fmt.Println(body(http.Get(url + "&sid=" + sid)))
+	fmt.Println(body(http.Get(base + "/status")))
+	// Output:
+	// ok
+	// 4hi
+	// 1 sessions
 }

@@ -120,7 +120,7 @@ func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
 	return out
 }
 
-func body(r *http.Response) string {
+func respBody(r *http.Response) string {
 	b, _ := io.ReadAll(r.Body)
 	return string(b)
 }
@@ -148,7 +148,7 @@ func TestListenerHandsOver(t *testing.T) {
 	}
 	want := []string{"ok", "ok", "hi POST abc", "ok", "4one\x1e4two\x1e4three"}
 	for i, r := range rs {
-		if r.StatusCode != 200 || body(r) != want[i] {
+		if r.StatusCode != 200 || respBody(r) != want[i] {
 			t.Errorf("response %d: %d, want 200 %q", i, r.StatusCode, want[i])
 		}
 	}
@@ -186,10 +186,10 @@ func TestListenerUnusualRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := exchange(t, addr, tc.raw, 1)[0]
 			if r.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d (%s)", r.StatusCode, tc.status, body(r))
+				t.Fatalf("status %d, want %d (%s)", r.StatusCode, tc.status, respBody(r))
 			}
-			if tc.body != "" && body(r) != tc.body {
-				t.Errorf("body %q", body(r))
+			if tc.body != "" && respBody(r) != tc.body {
+				t.Errorf("body %q", respBody(r))
 			}
 			if tc.thenPolled {
 				m := h.rec(sid).nextMsg(t)

@@ -186,8 +186,11 @@ const (
 	// goroutine (Options.InlineHandlerTimeout -1), in the echo and pipelined
 	// scenarios.
 	oursGoroutines serverKind = "ours-goroutines"
-	node           serverKind = "node"
-	raw            serverKind = "raw-ws"
+	// oursListener is our server behind its Listener, which answers
+	// long-polling requests without net/http, in the polling scenario.
+	oursListener serverKind = "ours-listener"
+	node         serverKind = "node"
+	raw          serverKind = "raw-ws"
 )
 
 type server struct {
@@ -226,6 +229,8 @@ func startWith(cfg *config, kind serverKind, key, cpus string) (*server, error) 
 		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "sio")
 	case oursGoroutines:
 		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "sio", "-handler-goroutines")
+	case oursListener:
+		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "sio", "-poll-listener")
 	case raw:
 		args = append(args, filepath.Join(cfg.bin, "server"), "-mode", "raw")
 	case node:
@@ -377,6 +382,9 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 			if v.goroutines {
 				kinds = append([]serverKind{ours, oursGoroutines}, kinds[1:]...)
 			}
+			if v.listener {
+				kinds = append([]serverKind{ours, oursListener}, kinds[1:]...)
+			}
 			serverCPUs, clientCPUs := cfg.serverCPU, cfg.clientCPU
 			if v.bothCores {
 				serverCPUs, clientCPUs = cfg.bothCPUs(), cfg.bothCPUs()
@@ -423,6 +431,7 @@ type variant struct {
 	args       []string
 	noRaw      bool
 	goroutines bool // also run our server with handlers on goroutines
+	listener   bool // also run our server behind its polling Listener
 	// bothCores: the server and the load generator are not pinned apart,
 	// each may use both CPUs (GOMAXPROCS 2 for the Go processes); the
 	// figure that counts is then deliveries per second.
@@ -496,7 +505,7 @@ func scenarios(cfg *config) []scenario {
 		idleScenario(pick(10000, 1000)),
 		stormScenario(),
 		throughput("polling", "6. Long-polling only: 500 clients, 10 messages/s each", "echoes", false, []variant{
-			{name: pick(500, 100) + " clients x 10 msg/s, 32 B", args: []string{"-mode", "echo", "-transport", "polling", "-c", pick(500, 100), "-rate", "10", "-size", "32"}},
+			{name: pick(500, 100) + " clients x 10 msg/s, 32 B", args: []string{"-mode", "echo", "-transport", "polling", "-c", pick(500, 100), "-rate", "10", "-size", "32"}, listener: true},
 		}),
 		clientScenario(),
 		clusterScenario(pick(1000, 500)),

@@ -213,7 +213,7 @@ func (rep *report) environment() [][2]string {
 		{"Node", cmdOut("node", "--version")},
 		{"socket.io / ws / bufferutil / socket.io-client", pkgVersion("socket.io") + " / " + pkgVersion("ws") + " / " + pkgVersion("bufferutil") + " (native prebuild) / " + pkgVersion("socket.io-client")},
 		{"@socket.io/redis-adapter / redis (cross-node broadcast)", pkgVersion("@socket.io/redis-adapter") + " / " + pkgVersion("redis")},
-		{"servers", "ours: bench/server (socketio.NewServer, default options: handlers on the connection's reader); ours-goroutines: the same with every handler on its socket's goroutine (Options.InlineHandlerTimeout -1, bench/server -handler-goroutines); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON); clusters: two of ours with -redis (redisadapter.New), two of Node's with --redis (@socket.io/redis-adapter), on the Redis at " + rep.cfg.redis},
+		{"servers", "ours: bench/server (socketio.NewServer, default options: handlers on the connection's reader); ours-goroutines: the same with every handler on its socket's goroutine (Options.InlineHandlerTimeout -1, bench/server -handler-goroutines); ours-listener: the same served through Server.Listener, which answers long-polling requests with its own HTTP/1.1 loop instead of net/http (bench/server -poll-listener, polling scenario only); node: bench/node/server.mjs (socket.io defaults, perMessageDeflate off, httpCompression off, bufferutil loaded); raw-ws: bench/server -mode raw (internal/websocket, constant protocol stub, no JSON); clusters: two of ours with -redis (redisadapter.New), two of Node's with --redis (@socket.io/redis-adapter), on the Redis at " + rep.cfg.redis},
 		{"pinning", "server on CPU " + rep.cfg.serverCPU + ", load generator on CPU " + rep.cfg.clientCPU + " (so GOMAXPROCS=1 for both Go processes); in the broadcast variant marked \"" + bothCoresSuffix + "\" both may use CPUs " + rep.cfg.bothCPUs() + " (GOMAXPROCS=2), and deliveries per second is the figure that counts (the load generator takes its share of the same two CPUs)"},
 		{"load generator", "sio bench (cmd/sio), WebSocket transport straight away (no polling upgrade), no compression offered"},
 		{"window", fmt.Sprintf("%gs per run after a warm-up; %d run(s) per cell, servers interleaved in each round (in a rotated order from one round to the next); figures are medians over the runs, ratios are medians of the ratios between servers within each round (the machine's speed drifts between rounds)", rep.cfg.seconds, rep.cfg.runs)},
@@ -257,6 +257,7 @@ func (rep *report) targets() [][3]string {
 	cmp := func(name, id, variant string, base serverKind, want float64) {
 		cmpAs(ours, name, id, variant, base, want)
 		cmpAs(oursGoroutines, name, id, variant, base, want)
+		cmpAs(oursListener, name, id, variant, base, want)
 	}
 	cmp("Echo ≥ 2x Node per server CPU-s", "echo", "100 conns, 1 in flight, 32 B", node, 2)
 	cmp("Echo ≥ 90% of raw WebSocket per server CPU-s", "echo", "100 conns, 1 in flight, 32 B", raw, 0.9)
@@ -325,7 +326,7 @@ func (rep *report) targets() [][3]string {
 // chart draws messages per server CPU-second for every throughput row, one
 // group of bars per variant, normalised to the largest bar of the group.
 func (rep *report) chart() []byte {
-	colors := map[serverKind]string{ours: "#2b7bb9", oursGoroutines: "#1b4f7a", node: "#6cae3e", raw: "#999999"}
+	colors := map[serverKind]string{ours: "#2b7bb9", oursGoroutines: "#1b4f7a", oursListener: "#5aa9e6", node: "#6cae3e", raw: "#999999"}
 	type group struct {
 		label string
 		bars  []*measure

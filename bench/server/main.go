@@ -40,6 +40,7 @@ func main() {
 	redisAddr := flag.String("redis", "", "sio mode: join a cluster with the classic Redis adapter on this Redis server (host:port)")
 	redisKey := flag.String("key", redisadapter.DefaultKey, "with -redis: the adapter's channel prefix")
 	goroutines := flag.Bool("handler-goroutines", false, "sio mode: run every event handler on its socket's goroutine (Options.InlineHandlerTimeout -1)")
+	pollLoop := flag.Bool("poll-listener", false, "sio mode: serve through the server's Listener, which answers long-polling requests without net/http")
 	memRate := flag.Int("memprofilerate", 0, "set runtime.MemProfileRate (1: record every allocation, for exact heap profiles at /debug/pprof/heap)")
 	flag.Parse()
 	if *memRate > 0 {
@@ -47,6 +48,7 @@ func main() {
 	}
 
 	var h http.Handler
+	var sio *socketio.Server
 	switch *mode {
 	case "sio":
 		opts := &socketio.Options{}
@@ -61,7 +63,8 @@ func main() {
 			}
 			opts.Adapter = adapter
 		}
-		h = sioServer(opts)
+		sio = sioServer(opts)
+		h = sio
 	case "raw":
 		h = newRawServer()
 	default:
@@ -89,6 +92,9 @@ func main() {
 	}
 	// The harness reads this line to learn the address.
 	os.Stdout.WriteString("listening " + ln.Addr().String() + "\n")
+	if sio != nil && *pollLoop {
+		ln = sio.Engine().Listener(ln)
+	}
 	go func() { _ = http.Serve(ln, mux) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -96,7 +102,7 @@ func main() {
 }
 
 // sioServer returns our server with the benchmark's handlers.
-func sioServer(opts *socketio.Options) http.Handler {
+func sioServer(opts *socketio.Options) *socketio.Server {
 	srv, err := socketio.NewServer(opts)
 	if err != nil {
 		log.Fatal(err)
