@@ -77,7 +77,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.Serve
 // requests itself, without net/http's per-request work, and hands every
 // other connection, at its first other request, to the http.Server that
 // serves it (engineio.Server.Listener). Long-polling messages then cost
-// about a quarter less CPU. The requests it answers skip that http.Server's
+// about a fifth less CPU. The requests it answers skip that http.Server's
 // handler chain, as Node's socket.io answers its path before an application's
 // own request listeners: mount the server in the chain as usual for the
 // rest (WebSocket upgrades, CORS preflights).
