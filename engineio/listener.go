@@ -42,6 +42,15 @@ import (
 // that chain as usual anyway: it answers the WebSocket upgrades, the CORS
 // preflights, and every polling request the loop hands over.
 //
+// The timeouts of the http.Server (ReadHeaderTimeout, ReadTimeout,
+// IdleTimeout) apply to the connections it is handed, not to those the loop
+// holds. The loop has one limit of its own: a connection is closed when a
+// request's head (and a POST's body) has not arrived whole within
+// PingInterval+PingTimeout (45 s by default) of the previous response, or
+// of the connection's opening. A live polling client sends a request at
+// least every PingInterval, so it never meets the limit; a client that
+// opens connections and sends nothing, or sends slowly, does.
+//
 // Closing the returned listener closes ln, closes the connections waiting
 // for their next request, and lets those answering one finish it first. It
 // does not close the server's sessions: call Close or Shutdown for that, and
@@ -76,11 +85,45 @@ type pollListener struct {
 
 	// For tests: requests answered by the loop, connections handed over.
 	served, handed atomic.Int64
+
+	// tick counts the sweeper's periods (a quarter of the limit each); a
+	// connection waiting for a request records the tick it started at.
+	tick atomic.Int64
+}
+
+// sweepPeriods is how many sweeper periods make the limit.
+const sweepPeriods = 4
+
+// sweep closes the connections that have waited longer than the limit for
+// a request. It reads no clock per request: connections record the tick.
+func (l *pollListener) sweep() {
+	limit := l.srv.opts.PingInterval + l.srv.opts.PingTimeout
+	t := time.NewTicker(limit / sweepPeriods)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-l.done:
+			return
+		}
+		now := l.tick.Add(1)
+		l.mu.Lock()
+		for pc := range l.conns {
+			if since := pc.waitTick.Load(); since != 0 && now-since > sweepPeriods {
+				_ = pc.c.Close()
+			}
+		}
+		l.mu.Unlock()
+	}
 }
 
 // Accept returns the next connection handed over by the polling loop.
 func (l *pollListener) Accept() (net.Conn, error) {
-	l.startOnce.Do(func() { go l.acceptLoop() })
+	l.startOnce.Do(func() {
+		l.tick.Store(1)
+		go l.acceptLoop()
+		go l.sweep()
+	})
 	select {
 	case c := <-l.handoff:
 		return c, nil
@@ -178,6 +221,9 @@ type pollConn struct {
 	ctx    connCtx
 	resp   pollResponse
 	idle   bool // waiting for a request's first bytes (under l.mu)
+	// waitTick is the listener's tick when the connection started waiting
+	// for the request it reads, 0 when it is not waiting for one.
+	waitTick atomic.Int64
 
 	// mayWatch is set while a request without a body is being answered:
 	// the first call of its context's Done starts watch, which reads the
@@ -262,6 +308,7 @@ func (pc *pollConn) serve() {
 		if !pc.setIdle(pc.r == pc.w) {
 			return
 		}
+		pc.waitTick.Store(pc.l.tick.Load())
 		head, err := pc.readHead()
 		pc.setIdle(false)
 		if err == errHandOver {
@@ -467,7 +514,9 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 	var body *pollBody
 	if req.ContentLength > 0 {
 		body = &pollBody{pc: pc, remain: req.ContentLength}
-		req.Body = body
+		req.Body = body // the wait ends with the body
+	} else {
+		pc.waitTick.Store(0)
 	}
 	w := &pc.resp
 	w.reset()
@@ -493,6 +542,7 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 			closeAfter = true
 		}
 	}
+	pc.waitTick.Store(0)
 	if v := w.h["Connection"]; len(v) > 0 && strings.EqualFold(v[0], "close") {
 		closeAfter = true // the handler's choice (a body refused unread)
 	}
@@ -505,6 +555,7 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 			_ = pc.c.Close() // ends watch's read
 		} else {
 			pc.setIdle(pc.r == pc.w)
+			pc.waitTick.Store(pc.l.tick.Load())
 		}
 		res := <-pc.watched
 		pc.w += res.n
@@ -561,6 +612,7 @@ func (b *pollBody) Read(p []byte) (int, error) {
 	}
 	b.remain -= int64(n)
 	if b.remain == 0 {
+		pc.waitTick.Store(0)
 		return n, io.EOF
 	}
 	return n, b.err

@@ -359,3 +359,88 @@ func FuzzListenerStream(f *testing.F) {
 		}
 	})
 }
+
+// A connection of the loop that does not send a whole request within
+// PingInterval+PingTimeout is closed: silent, a head sent slowly, a body
+// that stops. A polling client with its heartbeat keeps its connections.
+func TestListenerWaitLimit(t *testing.T) {
+	opts := &engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond}
+	srv, err := engineio.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(srv.Listener(inner)) }()
+	defer hs.Close()
+	addr := inner.Addr().String()
+
+	closedWithin := func(t *testing.T, c net.Conn, d time.Duration) {
+		t.Helper()
+		_ = c.SetReadDeadline(time.Now().Add(d))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Errorf("not closed within %v: %v", d, err)
+		}
+	}
+	dial := func(t *testing.T, s string) net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := io.WriteString(c, s); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// The limit is 600 ms, checked every 150 ms: closed after 600-900 ms.
+	t.Run("silent", func(t *testing.T) {
+		closedWithin(t, dial(t, ""), waitTimeout)
+	})
+	t.Run("half a head", func(t *testing.T) {
+		closedWithin(t, dial(t, "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHo"), waitTimeout)
+	})
+	t.Run("half a body", func(t *testing.T) {
+		c := dial(t, "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := respBody(resp)
+		sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
+		fmt.Fprintf(c, "POST /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n4ab", sid)
+		closedWithin(t, c, waitTimeout)
+	})
+	t.Run("live client", func(t *testing.T) {
+		// Answers every ping for 1.2 s (two limits) on one connection for
+		// GETs and one for POSTs: neither is closed.
+		get := dial(t, "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+		gr := bufio.NewReader(get)
+		resp, err := http.ReadResponse(gr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := respBody(resp)
+		sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
+		q := "/engine.io/?EIO=4&transport=polling&sid=" + sid
+		post := dial(t, "")
+		pr := bufio.NewReader(post)
+		for end := time.Now().Add(1200 * time.Millisecond); time.Now().Before(end); {
+			fmt.Fprintf(get, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", q)
+			resp, err := http.ReadResponse(gr, nil)
+			if err != nil || respBody(resp) != "2" {
+				t.Fatalf("GET: %v", err)
+			}
+			fmt.Fprintf(post, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n3", q)
+			resp, err = http.ReadResponse(pr, nil)
+			if err != nil || respBody(resp) != "ok" {
+				t.Fatalf("POST: %v", err)
+			}
+		}
+	})
+}
