@@ -533,8 +533,15 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 		}
 	}
 	pc.l.served.Add(1)
-	pc.l.srv.ServeHTTP(w, req)
+	served := pc.serveRequest(w, req)
 	watching := body == nil && !pc.mayWatch.CompareAndSwap(true, false)
+	if !served {
+		_ = pc.c.Close()
+		if watching {
+			<-pc.watched
+		}
+		return false
+	}
 	if body != nil && body.remain > 0 {
 		if body.err != nil || body.remain > maxPollDiscard {
 			closeAfter = true
@@ -567,6 +574,24 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 		pc.r, pc.w = 0, 0
 	}
 	return err == nil && !closeAfter
+}
+
+// serveRequest runs the request through the server. A panic is recovered
+// as net/http recovers one: logged (but http.ErrAbortHandler), and the
+// connection closed without a response; other connections carry on.
+func (pc *pollConn) serveRequest(w *pollResponse, req *http.Request) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+			if r != http.ErrAbortHandler {
+				stack := make([]byte, 64<<10)
+				stack = stack[:runtime.Stack(stack, false)]
+				pc.l.srv.log.Error("engineio: panic serving a long-polling request", "remote", pc.remote, "panic", r, "stack", string(stack))
+			}
+		}
+	}()
+	pc.l.srv.ServeHTTP(w, req)
+	return true
 }
 
 // setIdle records whether the connection waits for a request, for Close.

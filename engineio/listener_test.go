@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -443,4 +445,52 @@ func TestListenerWaitLimit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A panic in a callback run by a polling request is recovered, as net/http
+// recovers it: logged, that connection closed, the server carries on.
+func TestListenerRecoversPanic(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	h := newHarnessListener(t, &engineio.Options{Logger: logger}, harnessConfig{onConn: func(s *engineio.Session) {
+		s.OnMessage(func(m engineio.Message) {
+			if string(m.Data) == "boom" {
+				panic("boom")
+			}
+			_ = s.Send(m) // the harness's echo, which this callback replaces
+		})
+	}})
+	healthy, _ := h.handshake()
+	sid, _ := h.handshake()
+	c := h.rawRequest(fmt.Sprintf("POST /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n4boom", sid))
+	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+	if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
+		t.Errorf("after the panic: %q %v, want the connection closed without a response", b, err)
+	}
+	h.echoRoundTrip(healthy)
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "panic=boom") {
+		t.Errorf("log: %q", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// newHarnessListener is newHarness with the server behind its Listener.
+func newHarnessListener(t *testing.T, opts *engineio.Options, cfg harnessConfig) *harness {
+	t.Helper()
+	harnessListener = true
+	defer func() { harnessListener = false }()
+	return newHarness(t, opts, cfg)
 }
