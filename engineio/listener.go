@@ -42,9 +42,12 @@ import (
 // that chain as usual anyway: it answers the WebSocket upgrades, the CORS
 // preflights, and every polling request the loop hands over.
 //
-// The timeouts of the http.Server (ReadHeaderTimeout, ReadTimeout,
-// IdleTimeout) apply to the connections it is handed, not to those the loop
-// holds. The loop has one limit of its own: a connection is closed when a
+// The http.Server's timeouts (ReadHeaderTimeout, ReadTimeout, IdleTimeout)
+// and hooks (ConnState, ConnContext) apply to the connections it is handed,
+// not to those the loop holds; a panic in a request the loop answers is
+// recovered and logged to Options.Logger, and closes that connection, as
+// net/http would. With a Cluster, a request for a session of another node
+// is handed over, so that ServeHTTP forwards it. The loop has one limit of its own: a connection is closed when a
 // request's head (and a POST's body) has not arrived whole within
 // PingInterval+PingTimeout (45 s by default) of the previous response, or
 // of the connection's opening. A live polling client sends a request at

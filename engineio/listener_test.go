@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -493,4 +494,35 @@ func newHarnessListener(t *testing.T, opts *engineio.Options, cfg harnessConfig)
 	harnessListener = true
 	defer func() { harnessListener = false }()
 	return newHarness(t, opts, cfg)
+}
+
+// fakeCluster forwards requests for the session "remote" by answering them
+// itself.
+type fakeCluster struct{ n atomic.Int64 }
+
+func (c *fakeCluster) Attach(*engineio.Server) error { return nil }
+func (c *fakeCluster) NewID() (string, error) {
+	return fmt.Sprintf("local%015d", c.n.Add(1)), nil
+}
+func (c *fakeCluster) Forward(w http.ResponseWriter, r *http.Request, sid string) bool {
+	if sid != "remote" {
+		return false
+	}
+	fmt.Fprintf(w, "forwarded %s", r.Method)
+	return true
+}
+
+// With a Cluster, a request for a session of another node goes to net/http,
+// whose ServeHTTP forwards it; the node's own sessions stay with the loop.
+func TestListenerCluster(t *testing.T) {
+	h := newHarnessListener(t, &engineio.Options{Cluster: &fakeCluster{}}, harnessConfig{})
+	sid, _ := h.handshake()
+	h.echoRoundTrip(sid)
+	_, handed0 := engineio.ListenerCounts(h.hs.Listener)
+	if r := h.post("remote", "4x"); r.status != 200 || r.body != "forwarded POST" {
+		t.Errorf("POST for another node: %d %q", r.status, r.body)
+	}
+	if _, handed := engineio.ListenerCounts(h.hs.Listener); handed != handed0+1 {
+		t.Errorf("handed over %d connections, want %d", handed, handed0+1)
+	}
 }
