@@ -17,8 +17,8 @@
 // With many long-polling clients, serve the listener returned by
 // Server.Listener: the server then answers plain long-polling requests with
 // its own HTTP/1.1 loop instead of net/http's (about a fifth less CPU per
-// message) and hands every other connection to the http.Server. Those
-// requests skip the http.Server's handler chain, as with Node's socket.io
+// message); the other requests go to the http.Server. The requests the loop
+// answers skip the http.Server's handler chain, as with Node's socket.io
 // attached to an http.Server.
 //
 //	hs := &http.Server{Handler: mux} // mux serves srv at /socket.io/ too

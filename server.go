@@ -74,9 +74,10 @@ func NewServer(opts *Options) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
 
 // Listener returns a listener that answers the server's HTTP long-polling
-// requests itself, without net/http's per-request work, and hands every
-// other connection, at its first other request, to the http.Server that
-// serves it (engineio.Server.Listener). Long-polling messages then cost
+// requests itself, without net/http's per-request work, hands a connection
+// to the http.Server that serves it at its first request of another kind,
+// and takes it back at its next long-polling request
+// (engineio.Server.Listener). Long-polling messages then cost
 // about a fifth less CPU. The requests it answers skip that http.Server's
 // handler chain, as Node's socket.io answers its path before an application's
 // own request listeners: mount the server in the chain as usual for the

@@ -32,7 +32,8 @@
 // that the server reads the requests of its connections with a small
 // HTTP/1.1 loop and answers the plain long-polling ones itself; a connection
 // goes to the http.Server, with what was read of it, at its first request of
-// any other kind (another path, a WebSocket upgrade, anything unusual). The
+// any other kind (another path, a WebSocket upgrade, anything unusual), and
+// comes back at its next plain long-polling request (ServeHTTP hijacks it). The
 // requests it answers skip the http.Server's handler chain, as Node's
 // engine.io answers its path before the application's request listeners.
 //

@@ -37,8 +37,8 @@ func ParsePollHead(srv *Server, head []byte) (r *http.Request, closeAfter, ok bo
 }
 
 // ListenerCounts returns how many requests the polling loop of a Listener
-// answered and how many connections it handed over.
-func ListenerCounts(ln net.Listener) (served, handed int64) {
+// answered, how many connections it handed over and how many it took back.
+func ListenerCounts(ln net.Listener) (served, handed, taken int64) {
 	l := ln.(*pollListener)
-	return l.served.Load(), l.handed.Load()
+	return l.nServed.Load(), l.nHanded.Load(), l.nTaken.Load()
 }

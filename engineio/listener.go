@@ -30,8 +30,13 @@ import (
 // first request that is anything else (a WebSocket upgrade, another path, a
 // request with a chunked body, HTTP/1.0, anything unusual), the connection,
 // with the bytes already read from it, is returned by Accept, so that the
-// http.Server that serves the returned listener answers that request and all
-// later ones on the connection as usual.
+// http.Server that serves the returned listener answers that request and the
+// next ones as usual. When one of those is a plain long-polling request
+// again, ServeHTTP gives the connection back to the loop (it hijacks it and
+// answers the request there): a browser sends its polling requests on the
+// connections that loaded the page, and they are served by the loop too.
+// Middleware that wraps the ResponseWriter without http.Hijacker keeps such
+// a connection with net/http.
 //
 // This is what Node's engine.io does when it is attached to an http.Server:
 // requests for its path are answered before the application's own request
@@ -44,15 +49,16 @@ import (
 //
 // The http.Server's timeouts (ReadHeaderTimeout, ReadTimeout, IdleTimeout)
 // and hooks (ConnState, ConnContext) apply to the connections it is handed,
-// not to those the loop holds; a panic in a request the loop answers is
+// not to those the loop holds. A panic in a request the loop answers is
 // recovered and logged to Options.Logger, and closes that connection, as
 // net/http would. With a Cluster, a request for a session of another node
-// is handed over, so that ServeHTTP forwards it. The loop has one limit of its own: a connection is closed when a
-// request's head (and a POST's body) has not arrived whole within
-// PingInterval+PingTimeout (45 s by default) of the previous response, or
-// of the connection's opening. A live polling client sends a request at
-// least every PingInterval, so it never meets the limit; a client that
-// opens connections and sends nothing, or sends slowly, does.
+// is handed over, so that ServeHTTP forwards it. The loop has one limit of
+// its own: a connection is closed when a request's head (and a POST's
+// body) has not arrived whole within PingInterval+PingTimeout (45 s by
+// default) of the previous response, or of the connection's opening. A
+// live polling client sends a request at least every PingInterval, so it
+// never meets the limit; a client that opens connections and sends nothing,
+// or sends slowly, does.
 //
 // Closing the returned listener closes ln, closes the connections waiting
 // for their next request, and lets those answering one finish it first. It
@@ -62,14 +68,20 @@ import (
 // The listener serves plain TCP connections; wrap ln with tls.NewListener
 // for TLS (the requests answered by the loop then have no TLS field).
 func (s *Server) Listener(ln net.Listener) net.Listener {
-	return &pollListener{
+	l := &pollListener{
 		Listener:  ln,
 		srv:       s,
 		handoff:   make(chan net.Conn),
 		acceptErr: make(chan error),
 		done:      make(chan struct{}),
 		conns:     make(map[*pollConn]struct{}),
+		handed:    make(map[string]*replayConn),
 	}
+	s.mu.Lock()
+	s.listeners = append(s.listeners, l)
+	s.mu.Unlock()
+	s.hasListeners.Store(true)
+	return l
 }
 
 type pollListener struct {
@@ -86,8 +98,15 @@ type pollListener struct {
 	closed bool
 	conns  map[*pollConn]struct{}
 
-	// For tests: requests answered by the loop, connections handed over.
-	served, handed atomic.Int64
+	// handed holds the connections handed over and not yet closed, by
+	// local and remote address: a long-polling request that comes to ServeHTTP on one
+	// of them takes it back (takeBack).
+	hmu    sync.Mutex // guards handed; taken after mu, never before
+	handed map[string]*replayConn
+
+	// For tests: requests answered by the loop, connections handed over,
+	// connections taken back.
+	nServed, nHanded, nTaken atomic.Int64
 
 	// tick counts the sweeper's periods (a quarter of the limit each); a
 	// connection waiting for a request records the tick it started at.
@@ -183,6 +202,14 @@ func (l *pollListener) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.done)
 		l.closeErr = l.Listener.Close()
+		l.srv.mu.Lock()
+		for i, x := range l.srv.listeners {
+			if x == l {
+				l.srv.listeners = append(l.srv.listeners[:i], l.srv.listeners[i+1:]...)
+				break
+			}
+		}
+		l.srv.mu.Unlock()
 		l.mu.Lock()
 		l.closed = true
 		for pc := range l.conns {
@@ -296,6 +323,15 @@ func (pc *pollConn) watch() {
 var errHandOver = errors.New("engineio: hand the connection over")
 
 func (pc *pollConn) serve() {
+	pc.buf = make([]byte, pollBufSize)
+	pc.remote = pc.c.RemoteAddr().String()
+	pc.watched = make(chan watchResult, 1)
+	pc.loop(nil, false)
+}
+
+// loop answers the connection's requests, first req if not nil, until the
+// connection ends or is handed over.
+func (pc *pollConn) loop(req *http.Request, closeAfter bool) {
 	handed := false
 	defer func() {
 		pc.l.remove(pc)
@@ -304,9 +340,9 @@ func (pc *pollConn) serve() {
 			_ = pc.c.Close()
 		}
 	}()
-	pc.buf = make([]byte, pollBufSize)
-	pc.remote = pc.c.RemoteAddr().String()
-	pc.watched = make(chan watchResult, 1)
+	if req != nil && !pc.answer(req, closeAfter) {
+		return
+	}
 	for {
 		if !pc.setIdle(pc.r == pc.w) {
 			return
@@ -341,14 +377,106 @@ func (pc *pollConn) handOver() bool {
 		pending = append([]byte(nil), pc.buf[pc.r:pc.w]...)
 	}
 	pc.buf = nil
-	c := &replayConn{Conn: pc.c, pending: pending}
-	pc.l.handed.Add(1)
+	c, ok := pc.c.(*replayConn)
+	if !ok || len(c.pending) > 0 {
+		c = &replayConn{Conn: pc.c, l: pc.l}
+	}
+	c.pending = pending
+	c.key = connKey(pc.c.LocalAddr().String(), pc.remote)
+	pc.l.hmu.Lock()
+	pc.l.handed[c.key] = c
+	pc.l.hmu.Unlock()
+	pc.l.nHanded.Add(1)
 	select {
 	case pc.l.handoff <- c:
 		return true
 	case <-pc.l.done:
+		pc.l.forget(c)
 		return false
 	}
+}
+
+// connKey identifies a connection among those of every listener.
+func connKey(local, remote string) string { return local + " " + remote }
+
+// forget drops a handed-over connection from l.handed.
+func (l *pollListener) forget(c *replayConn) {
+	l.hmu.Lock()
+	if l.handed[c.key] == c {
+		delete(l.handed, c.key)
+	}
+	l.hmu.Unlock()
+}
+
+// takeBack serves r, a long-polling request that net/http brought to
+// ServeHTTP, in the polling loop of the listener that handed its connection
+// over, if one did: it hijacks the connection, answers r and goes on with
+// the connection's next requests. It reports false, having done nothing,
+// when the connection is not one of a Listener's, when r is not plain
+// enough for the loop, or when w cannot be hijacked.
+func (s *Server) takeBack(w http.ResponseWriter, r *http.Request) bool {
+	if r.ProtoMajor != 1 || r.ProtoMinor != 1 || (r.Method != http.MethodGet && r.Method != http.MethodPost) ||
+		r.Close || len(r.TransferEncoding) > 0 || r.ContentLength < 0 ||
+		r.Header.Get("Expect") != "" || r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return false
+	}
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if local == nil {
+		return false
+	}
+	key := connKey(local.String(), r.RemoteAddr)
+	var l *pollListener
+	s.mu.RLock()
+	for _, x := range s.listeners {
+		x.hmu.Lock()
+		if c := x.handed[key]; c != nil {
+			delete(x.handed, key)
+			l = x
+		}
+		x.hmu.Unlock()
+		if l != nil {
+			break
+		}
+	}
+	s.mu.RUnlock()
+	if l == nil {
+		return false
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		return false // net/http still has the connection and answers r
+	}
+	pc := &pollConn{l: l, c: conn, remote: r.RemoteAddr, watched: make(chan watchResult, 1)}
+	n := rw.Reader.Buffered()
+	pc.buf = make([]byte, max(pollBufSize, n))
+	if n > 0 {
+		b, _ := rw.Reader.Peek(n)
+		pc.w = copy(pc.buf, b)
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		_ = conn.Close()
+		return true
+	}
+	l.conns[pc] = struct{}{}
+	l.mu.Unlock()
+	l.nTaken.Add(1)
+	if pc.base == nil {
+		pc.ctx.pc = pc
+		pc.base = (&http.Request{}).WithContext(&pc.ctx)
+	}
+	req := new(http.Request)
+	*req = *pc.base
+	req.Method, req.URL, req.Proto, req.ProtoMajor, req.ProtoMinor = r.Method, r.URL, r.Proto, 1, 1
+	req.Header, req.Host, req.RemoteAddr, req.RequestURI = r.Header, r.Host, r.RemoteAddr, r.RequestURI
+	req.ContentLength, req.Body = r.ContentLength, http.NoBody
+	pc.loop(req, false)
+	return true
 }
 
 // readHead reads until buf[r:] holds a whole request head and returns it
@@ -535,7 +663,7 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 			pc.mayWatch.Store(true)
 		}
 	}
-	pc.l.served.Add(1)
+	pc.l.nServed.Add(1)
 	served := pc.serveRequest(w, req)
 	watching := body == nil && !pc.mayWatch.CompareAndSwap(true, false)
 	if !served {
@@ -868,6 +996,15 @@ func canonicalHeaderKey(name string) string {
 type replayConn struct {
 	net.Conn
 	pending []byte
+	l       *pollListener
+	key     string // in l.handed: connKey(local, remote)
+}
+
+// Close closes the connection and drops it from the listener's handed-over
+// connections.
+func (c *replayConn) Close() error {
+	c.l.forget(c)
+	return c.Conn.Close()
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {

@@ -61,7 +61,7 @@ func TestListenerSuite(t *testing.T) {
 		// The loop answered requests of the test's own.
 		var served int64
 		for _, ln := range harnessListeners {
-			n, _ := engineio.ListenerCounts(ln)
+			n, _, _ := engineio.ListenerCounts(ln)
 			served += n
 		}
 		if len(harnessListeners) == 0 || served == 0 {
@@ -130,7 +130,8 @@ func respBody(r *http.Response) string {
 
 // A connection whose requests are all polling stays with the loop; at the
 // first other request it goes, with the bytes read after it, to net/http,
-// which answers that request and the later ones in order.
+// which answers that request; at the next long-polling request, ServeHTTP
+// gives the connection back to the loop (it hijacks it), and so on.
 func TestListenerHandsOver(t *testing.T) {
 	h, addr := listenerServer(t)
 	sid, _ := h.handshake()
@@ -138,26 +139,26 @@ func TestListenerHandsOver(t *testing.T) {
 		return fmt.Sprintf("POST /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", sid, len(body), body)
 	}
 	get := fmt.Sprintf("GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\n\r\n", sid)
-	// All in one write: two posts for the loop, the mux's page, a post
-	// served by net/http after the hand-over, and a GET with all three.
-	raw := post("4one") + post("4two") +
-		"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc" +
-		post("4three") + get
-	served0, _ := engineio.ListenerCounts(h.hs.Listener)
-	rs := exchange(t, addr, raw, 5)
-	served, handed := engineio.ListenerCounts(h.hs.Listener)
-	if served-served0 != 2 || handed != 1 {
-		t.Errorf("the loop answered %d requests, handed over %d connections; want 2 and 1", served-served0, handed)
+	hello := "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+	// All in one write, so that each side reads ahead the other's requests:
+	// two posts for the loop, the mux's page (handed over), a post and a
+	// GET (taken back), the page again, a post and a GET again.
+	raw := post("4one") + post("4two") + hello + post("4three") + get + hello + post("4four") + get
+	served0, _, _ := engineio.ListenerCounts(h.hs.Listener)
+	rs := exchange(t, addr, raw, 8)
+	served, handed, taken := engineio.ListenerCounts(h.hs.Listener)
+	if served-served0 != 6 || handed != 2 || taken != 2 {
+		t.Errorf("the loop answered %d requests, handed over %d connections, took back %d; want 6, 2 and 2", served-served0, handed, taken)
 	}
-	want := []string{"ok", "ok", "hi POST abc", "ok", "4one\x1e4two\x1e4three"}
+	want := []string{"ok", "ok", "hi POST abc", "ok", "4one\x1e4two\x1e4three", "hi POST abc", "ok", "4four"}
 	for i, r := range rs {
 		if r.StatusCode != 200 || respBody(r) != want[i] {
 			t.Errorf("response %d: %d, want 200 %q", i, r.StatusCode, want[i])
 		}
 	}
 	// The loop's responses: framed by Content-Length, with a Date.
-	for i, r := range rs[:2] {
-		if r.ContentLength != 2 || r.Header.Get("Date") == "" || r.Header.Get("Content-Type") != "text/html" {
+	for _, i := range []int{0, 1, 3, 6} {
+		if r := rs[i]; r.ContentLength != 2 || r.Header.Get("Date") == "" || r.Header.Get("Content-Type") != "text/html" {
 			t.Errorf("response %d: length %d, headers %v", i, r.ContentLength, r.Header)
 		}
 	}
@@ -518,11 +519,39 @@ func TestListenerCluster(t *testing.T) {
 	h := newHarnessListener(t, &engineio.Options{Cluster: &fakeCluster{}}, harnessConfig{})
 	sid, _ := h.handshake()
 	h.echoRoundTrip(sid)
-	_, handed0 := engineio.ListenerCounts(h.hs.Listener)
+	_, handed0, _ := engineio.ListenerCounts(h.hs.Listener)
 	if r := h.post("remote", "4x"); r.status != 200 || r.body != "forwarded POST" {
 		t.Errorf("POST for another node: %d %q", r.status, r.body)
 	}
-	if _, handed := engineio.ListenerCounts(h.hs.Listener); handed != handed0+1 {
+	if _, handed, _ := engineio.ListenerCounts(h.hs.Listener); handed != handed0+1 {
 		t.Errorf("handed over %d connections, want %d", handed, handed0+1)
+	}
+}
+
+// noHijack hides the ResponseWriter's http.Hijacker, as some middleware does.
+type noHijack struct{ http.ResponseWriter }
+
+// Behind middleware whose ResponseWriter cannot be hijacked, a connection
+// handed over stays with net/http, which answers its polling requests.
+func TestListenerNoHijacker(t *testing.T) {
+	h := newHarnessListener(t, nil, harnessConfig{middleware: func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.URL.Path == "/other" {
+			fmt.Fprint(w, "other")
+			return
+		}
+		next.ServeHTTP(noHijack{w}, r)
+	}})
+	sid, _ := h.handshake()
+	q := "/engine.io/?EIO=4&transport=polling&sid=" + sid
+	rs := exchange(t, h.hs.Listener.Addr().String(),
+		"GET /other HTTP/1.1\r\nHost: x\r\n\r\nPOST "+q+" HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n4hi"+
+			"GET "+q+" HTTP/1.1\r\nHost: x\r\n\r\n", 3)
+	for i, want := range []string{"other", "ok", "4hi"} {
+		if got := respBody(rs[i]); got != want {
+			t.Errorf("response %d: %q, want %q", i, got, want)
+		}
+	}
+	if _, handed, taken := engineio.ListenerCounts(h.hs.Listener); handed != 1 || taken != 0 {
+		t.Errorf("handed over %d, taken back %d; want 1 and 0", handed, taken)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/socketio-go/socketio/internal/gotrack"
 	"github.com/socketio-go/socketio/internal/websocket"
@@ -64,9 +65,12 @@ type Server struct {
 	onConnection func(*Session)
 	onConnError  func(r *http.Request, code ErrorCode, message string)
 
-	mu       sync.RWMutex
-	sessions map[string]*Session
-	closed   bool
+	mu        sync.RWMutex
+	sessions  map[string]*Session
+	closed    bool
+	listeners []*pollListener // Listener's, open (under mu)
+
+	hasListeners atomic.Bool // Listener was called
 
 	goroutines gotrack.Tracker
 	park       parker // idle WebSocket sessions waiting without a goroutine (park_linux.go)
@@ -129,6 +133,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := parseRequestParams(r.URL.RawQuery)
 	isWS := websocket.IsUpgradeRequest(r)
+	if !isWS && q.transport == TransportPolling && s.hasListeners.Load() &&
+		(s.opts.Cluster == nil || q.sid == "" || s.Session(q.sid) != nil) && s.takeBack(w, r) {
+		return // answered by a Listener's loop, which has the connection again
+	}
 	if !isWS && s.opts.CORS != nil {
 		if s.applyCORS(w, r) {
 			return // preflight answered

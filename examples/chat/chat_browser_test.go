@@ -63,7 +63,11 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(a) // a free port on 127.0.0.1
+	// A free port on 127.0.0.1, served as main.go serves it: through the
+	// Socket.IO server's Listener.
+	ts := httptest.NewUnstartedServer(a)
+	ts.Listener = a.sio.Listener(ts.Listener)
+	ts.Start()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

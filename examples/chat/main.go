@@ -74,7 +74,10 @@ func run(addr, clientPath string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// Through the Socket.IO server's Listener: it answers the browsers'
+	// long-polling requests itself (they skip securityHeaders, which only
+	// matter for pages) and hands everything else to srv.
+	go func() { errc <- srv.Serve(app.sio.Listener(ln)) }()
 	log.Info("chat server listening; open it in a browser", "url", "http://"+ln.Addr().String()+"/")
 
 	select {
