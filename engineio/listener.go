@@ -281,7 +281,14 @@ type connCtx struct {
 }
 
 func (c *connCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *connCtx) Value(any) any               { return nil }
+
+// Value knows http.LocalAddrContextKey, as a net/http request's context does.
+func (c *connCtx) Value(key any) any {
+	if key == http.LocalAddrContextKey {
+		return c.pc.c.LocalAddr()
+	}
+	return nil
+}
 
 func (c *connCtx) Done() <-chan struct{} {
 	c.once.Do(func() { c.done = make(chan struct{}) })
@@ -534,11 +541,6 @@ func (pc *pollConn) parse(head []byte) (req *http.Request, closeAfter, ok bool) 
 	target, proto, _ := strings.Cut(line, " ")
 	if proto != "HTTP/1.1" || (method != http.MethodGet && method != http.MethodPost) {
 		return nil, false, false
-	}
-	if method == http.MethodGet {
-		method = http.MethodGet // the constant, not a slice of the head
-	} else {
-		method = http.MethodPost
 	}
 	if !printable(target) {
 		return nil, false, false

@@ -332,23 +332,9 @@ func FuzzListenerStream(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	srv, err := engineio.NewServer(&engineio.Options{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond})
-	if err != nil {
-		f.Fatal(err)
-	}
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv}
-	ln := srv.Listener(inner)
-	go func() { _ = hs.Serve(ln) }()
-	f.Cleanup(func() {
-		srv.Close()
-		hs.Close()
-	})
+	addr := serveListener(f, &engineio.Options{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c, err := net.Dial("tcp", inner.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,20 +354,7 @@ func FuzzListenerStream(f *testing.F) {
 // PingInterval+PingTimeout is closed: silent, a head sent slowly, a body
 // that stops. A polling client with its heartbeat keeps its connections.
 func TestListenerWaitLimit(t *testing.T) {
-	opts := &engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond}
-	srv, err := engineio.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv}
-	go func() { _ = hs.Serve(srv.Listener(inner)) }()
-	defer hs.Close()
-	addr := inner.Addr().String()
+	addr := serveListener(t, &engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
 
 	closedWithin := func(t *testing.T, c net.Conn, d time.Duration) {
 		t.Helper()
@@ -553,5 +526,46 @@ func TestListenerNoHijacker(t *testing.T) {
 	}
 	if _, handed, taken := engineio.ListenerCounts(h.hs.Listener); handed != 1 || taken != 0 {
 		t.Errorf("handed over %d, taken back %d; want 1 and 0", handed, taken)
+	}
+}
+
+// serveListener serves a new server (its sessions silent) through its
+// Listener, behind an http.Server whose handler is the server, on
+// 127.0.0.1; the cleanup closes both. It returns the address.
+func serveListener(tb testing.TB, opts *engineio.Options) string {
+	tb.Helper()
+	srv, err := engineio.NewServer(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(srv.Listener(inner)) }()
+	tb.Cleanup(func() {
+		srv.Close()
+		hs.Close()
+	})
+	return inner.Addr().String()
+}
+
+// A request answered by the loop has, like net/http's, the local address in
+// its context.
+func TestListenerLocalAddr(t *testing.T) {
+	h := newHarnessListener(t, nil, harnessConfig{})
+	got := make(chan any, 1)
+	h.srv.OnConnectionError(func(r *http.Request, code engineio.ErrorCode, message string) {
+		got <- r.Context().Value(http.LocalAddrContextKey)
+	})
+	if r := h.do("GET", "EIO=3&transport=polling", nil, nil); r.status != 400 {
+		t.Fatalf("EIO=3: %d %q", r.status, r.body)
+	}
+	if a, ok := (<-got).(net.Addr); !ok || a.String() != h.hs.Listener.Addr().String() {
+		t.Errorf("local address %v, want %s", a, h.hs.Listener.Addr())
+	}
+	if served, _, _ := engineio.ListenerCounts(h.hs.Listener); served != 1 {
+		t.Errorf("the loop answered %d requests, want 1", served)
 	}
 }
