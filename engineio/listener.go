@@ -99,8 +99,8 @@ type pollListener struct {
 	conns  map[*pollConn]struct{}
 
 	// handed holds the connections handed over and not yet closed, by
-	// local and remote address: a long-polling request that comes to ServeHTTP on one
-	// of them takes it back (takeBack).
+	// local and remote address: a long-polling request that comes to
+	// ServeHTTP on one of them takes it back (takeBack).
 	hmu    sync.Mutex // guards handed; taken after mu, never before
 	handed map[string]*replayConn
 
@@ -473,10 +473,8 @@ func (s *Server) takeBack(w http.ResponseWriter, r *http.Request) bool {
 	l.conns[pc] = struct{}{}
 	l.mu.Unlock()
 	l.nTaken.Add(1)
-	if pc.base == nil {
-		pc.ctx.pc = pc
-		pc.base = (&http.Request{}).WithContext(&pc.ctx)
-	}
+	pc.ctx.pc = pc
+	pc.base = (&http.Request{}).WithContext(&pc.ctx)
 	req := new(http.Request)
 	*req = *pc.base
 	req.Method, req.URL, req.Proto, req.ProtoMajor, req.ProtoMinor = r.Method, r.URL, r.Proto, 1, 1
