@@ -55,10 +55,11 @@ import (
 // is handed over, so that ServeHTTP forwards it. The loop has one limit of
 // its own: a connection is closed when a request's head (and a POST's
 // body) has not arrived whole within PingInterval+PingTimeout (45 s by
-// default) of the previous response, or of the connection's opening. A
-// live polling client sends a request at least every PingInterval, so it
-// never meets the limit; a client that opens connections and sends nothing,
-// or sends slowly, does.
+// default) of the previous response, or of the connection's opening, or
+// when a response has not been taken within as long. A live polling client
+// sends a request at least every PingInterval, so it never meets the limit;
+// a client that opens connections and sends nothing, sends slowly, or does
+// not read, does.
 //
 // Closing the returned listener closes ln, closes the connections waiting
 // for their next request, and lets those answering one finish it first. It
@@ -252,7 +253,8 @@ type pollConn struct {
 	resp   pollResponse
 	idle   bool // waiting for a request's first bytes (under l.mu)
 	// waitTick is the listener's tick when the connection started waiting
-	// for the request it reads, 0 when it is not waiting for one.
+	// for the request it reads, or for its peer to take a response; 0 when
+	// it waits for neither.
 	waitTick atomic.Int64
 
 	// mayWatch is set while a request without a body is being answered:
@@ -685,7 +687,9 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 		closeAfter = true // the handler's choice (a body refused unread)
 	}
 	out := w.finish(closeAfter)
+	pc.waitTick.Store(pc.l.tick.Load()) // a peer that does not read is cut off too
 	_, err := pc.c.Write(out)
+	pc.waitTick.Store(0)
 	w.done()
 	if watching {
 		// The next request's bytes come from watch.

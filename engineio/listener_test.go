@@ -332,7 +332,7 @@ func FuzzListenerStream(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	addr := serveListener(f, &engineio.Options{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond})
+	_, addr := serveListener(f, &engineio.Options{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -354,7 +354,7 @@ func FuzzListenerStream(f *testing.F) {
 // PingInterval+PingTimeout is closed: silent, a head sent slowly, a body
 // that stops. A polling client with its heartbeat keeps its connections.
 func TestListenerWaitLimit(t *testing.T) {
-	addr := serveListener(t, &engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
+	srv, addr := serveListener(t, &engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
 
 	closedWithin := func(t *testing.T, c net.Conn, d time.Duration) {
 		t.Helper()
@@ -392,6 +392,29 @@ func TestListenerWaitLimit(t *testing.T) {
 		sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
 		fmt.Fprintf(c, "POST /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n4ab", sid)
 		closedWithin(t, c, waitTimeout)
+	})
+	t.Run("response not read", func(t *testing.T) {
+		// A session with 8 MB to send, a GET for it, and nothing read for
+		// two limits: the write that cannot finish is cut off. (Were it
+		// not, reading would let it finish and the connection stay open.)
+		big := strings.Repeat("x", 8<<20)
+		c := dial(t, "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := respBody(resp)
+		sid := open[len(`0{"sid":"`) : len(`0{"sid":"`)+20]
+		if err := srv.Session(sid).Send(engineio.Message{Data: []byte(big)}); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\n\r\n", sid)
+		time.Sleep(1500 * time.Millisecond)
+		_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+		n, err := io.Copy(io.Discard, c)
+		if errors.Is(err, os.ErrDeadlineExceeded) || n >= int64(len(big)) {
+			t.Errorf("read %d bytes, %v: the response was not cut off", n, err)
+		}
 	})
 	t.Run("live client", func(t *testing.T) {
 		// Answers every ping for 1.2 s (two limits) on one connection for
@@ -531,8 +554,8 @@ func TestListenerNoHijacker(t *testing.T) {
 
 // serveListener serves a new server (its sessions silent) through its
 // Listener, behind an http.Server whose handler is the server, on
-// 127.0.0.1; the cleanup closes both. It returns the address.
-func serveListener(tb testing.TB, opts *engineio.Options) string {
+// 127.0.0.1; the cleanup closes both. It returns the server and the address.
+func serveListener(tb testing.TB, opts *engineio.Options) (*engineio.Server, string) {
 	tb.Helper()
 	srv, err := engineio.NewServer(opts)
 	if err != nil {
@@ -548,7 +571,7 @@ func serveListener(tb testing.TB, opts *engineio.Options) string {
 		srv.Close()
 		hs.Close()
 	})
-	return inner.Addr().String()
+	return srv, inner.Addr().String()
 }
 
 // A request answered by the loop has, like net/http's, the local address in
