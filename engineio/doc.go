@@ -9,7 +9,9 @@
 //
 // Each Session has one reader (the WebSocket read loop, or the polling POST
 // handler), a bounded send queue (Options.MaxBufferedBytes; a slow consumer
-// is closed, never buffered without end), and a writer that exists only
+// is closed, never buffered without end; a polling request left blocked by
+// a client that stopped reading its response or sending its body is cut off
+// when the session times out), and a writer that exists only
 // while there is something to write and coalesces everything queued into
 // one write. A PreparedMessage is encoded once for many sessions: every
 // WebSocket session writes the same frame bytes.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/socketio-go/socketio/internal/eiocodec"
 )
@@ -74,6 +75,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
+	s.pollW = w
 	s.mu.Unlock()
 
 	size := 0
@@ -108,6 +110,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	putBuf(pb)
 
 	s.mu.Lock()
+	s.pollW = nil
 	s.getActive = false
 	s.mu.Unlock()
 	if finishing {
@@ -144,10 +147,12 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.postActive = true
+	s.postW = w
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.postActive = false
+		s.postW = nil
 		s.mu.Unlock()
 	}()
 
@@ -168,6 +173,9 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.closeWith(ReasonTransportError, errPostAborted)
 		return
 	}
+	s.mu.Lock()
+	s.postW = nil // read: nothing left to cut
+	s.mu.Unlock()
 	// Read to its end: closed now, the body spares net/http a pass to
 	// discard what is left of it (io.CopyN) when the response goes out.
 	_ = r.Body.Close()
@@ -254,6 +262,23 @@ func putBuf(v *pooledBuf) {
 	if cap(v.b) <= maxPooledBuf {
 		v.b = v.b[:0]
 		bufPool.Put(v)
+	}
+}
+
+// cutHTTP ends the I/O of a polling request whose session closed under it:
+// a GET blocked writing its response to a client that does not read, a
+// POST blocked reading a body that does not come. The deadlines make the
+// blocked call return an error, and net/http closes the connection. Behind
+// a writer without deadlines (the Listener's loop, which has its own limit;
+// middleware that hides them), nothing happens.
+func cutHTTP(ws ...http.ResponseWriter) {
+	past := time.Unix(1, 0)
+	for _, w := range ws {
+		if w != nil {
+			rc := http.NewResponseController(w)
+			_ = rc.SetWriteDeadline(past)
+			_ = rc.SetReadDeadline(past)
+		}
 	}
 }
 

@@ -540,3 +540,61 @@ func TestPollingHeadersNotShared(t *testing.T) {
 		}
 	}
 }
+
+// Behind net/http, a polling request blocked on a client that stopped
+// reading its response or sending its body is cut off when the session
+// times out, instead of holding the handler, its buffers and the
+// connection for as long as the client keeps the TCP connection open.
+func TestPollingStalledRequestCutOff(t *testing.T) {
+	h := newHarness(t, &engineio.Options{PingInterval: 200 * time.Millisecond, PingTimeout: 200 * time.Millisecond, MaxBufferedBytes: 64 << 20}, harnessConfig{noEcho: true})
+	addr := h.hs.Listener.Addr().String()
+	dial := func(t *testing.T) net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	// closedAfter reads the connection to its end; a connection still open
+	// after waitTimeout is what the cut-off prevents.
+	closedAfter := func(t *testing.T, c net.Conn) int64 {
+		t.Helper()
+		_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+		n, err := io.Copy(io.Discard, c)
+		if err != nil {
+			t.Errorf("connection not closed after the session's timeout (read %d bytes): %v", n, err)
+		}
+		return n
+	}
+
+	t.Run("response not read", func(t *testing.T) {
+		sid, _ := h.handshake()
+		rec := h.rec(sid)
+		// More than the two sockets' buffers take (Linux's largest
+		// defaults: 4 MB to send, 6 MB to receive).
+		big := strings.Repeat("x", 32<<20)
+		if err := rec.sess.Send(engineio.Message{Data: []byte(big)}); err != nil {
+			t.Fatal(err)
+		}
+		c := dial(t)
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", strings.TrimPrefix(h.url, h.hs.URL)+"EIO=4&transport=polling&sid="+sid)
+		if reason := rec.waitClosed(t); reason != engineio.ReasonPingTimeout {
+			t.Errorf("closed with %q", reason)
+		}
+		if n := closedAfter(t, c); n >= int64(len(big)) {
+			t.Errorf("read %d bytes: the whole response went out", n)
+		}
+	})
+	t.Run("body not sent", func(t *testing.T) {
+		sid, _ := h.handshake()
+		rec := h.rec(sid)
+		c := dial(t)
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4ab", strings.TrimPrefix(h.url, h.hs.URL)+"EIO=4&transport=polling&sid="+sid)
+		if reason := rec.waitClosed(t); reason != engineio.ReasonPingTimeout {
+			t.Errorf("closed with %q", reason)
+		}
+		closedAfter(t, c)
+	})
+}

@@ -141,6 +141,13 @@ type Session struct {
 	closeByte     byte // answered to a pending GET once closed: '1' server close, '6' client close
 	getActive     bool
 	postActive    bool
+	// While a GET writes its response (pollW) or a POST reads its body
+	// (postW), their ResponseWriter: a session that closes for a reason
+	// other than a graceful close cuts that I/O off (cutHTTP), so that a
+	// client that stopped reading or sending does not keep the handler,
+	// its buffers and the connection forever.
+	pollW http.ResponseWriter
+	postW http.ResponseWriter
 
 	mu        sync.Mutex
 	state     state
@@ -603,6 +610,9 @@ func (s *Session) closeWith(reason string, cause error) {
 	s.queued = 0
 	ws, probe := s.ws, s.probeWS
 	s.probeWS = nil
+	if reason != ReasonForcedClose {
+		cutHTTP(s.pollW, s.postW)
+	}
 	// Wake a pending GET so that it answers with the close (or noop) packet.
 	select {
 	case s.wake <- struct{}{}:
