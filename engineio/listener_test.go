@@ -399,6 +399,9 @@ func TestListenerWaitLimit(t *testing.T) {
 		// not, reading would let it finish and the connection stay open.)
 		big := strings.Repeat("x", 8<<20)
 		c := dial(t, "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+		// A receive buffer of fixed size, which 8 MB exceed: Linux's
+		// autotuning could grow it to tcp_rmem's maximum (32 MB here).
+		_ = c.(*net.TCPConn).SetReadBuffer(256 << 10)
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Fatal(err)
