@@ -34,15 +34,25 @@ func TestInteropNode(t *testing.T) {
 	runSuite(t, newNodeServer(t))
 }
 
-// nodeServer runs interop/node-server/server.mjs.
-type nodeServer struct {
-	dir  string
+// serverProc runs a server of another implementation (server.mjs,
+// server.py) that prints "listening PORT" once ready.
+type serverProc struct {
+	what string   // for messages
+	dir  string   // its directory
+	argv []string // the command; the port is appended
+	// lacks names the suite's cases the server cannot play, with why.
+	lacks map[string]string
+	// expect holds the server's wording of answers where it is not
+	// socket.io's (see expecter).
+	expect map[string]string
+
 	port string
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-func newNodeServer(t *testing.T) *nodeServer {
+// newNodeServer runs interop/node-server/server.mjs.
+func newNodeServer(t *testing.T) *serverProc {
 	t.Helper()
 	dir, _ := filepath.Abs("../interop/node-server")
 	_, errNode := exec.LookPath("node")
@@ -54,18 +64,24 @@ func newNodeServer(t *testing.T) *nodeServer {
 		}
 		t.Skip("SKIPPING THE NODE INTEROP SUITE: " + msg)
 	}
-	n := &nodeServer{dir: dir}
+	n := &serverProc{what: "node server", dir: dir, argv: []string{"node", "server.mjs"}}
 	n.start(t, "0")
 	t.Cleanup(n.stop)
 	return n
 }
 
-func (n *nodeServer) URL() string { return "http://127.0.0.1:" + n.port }
+func (n *serverProc) URL() string { return "http://127.0.0.1:" + n.port }
 
-func (n *nodeServer) start(t *testing.T, port string) {
+// Lacks implements the suite's lacker.
+func (n *serverProc) Lacks(name string) string { return n.lacks[name] }
+
+// Expect implements the suite's expecter.
+func (n *serverProc) Expect(key string) string { return n.expect[key] }
+
+func (n *serverProc) start(t *testing.T, port string) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		cmd := exec.CommandContext(context.Background(), "node", "server.mjs", port)
+		cmd := exec.CommandContext(context.Background(), n.argv[0], append(n.argv[1:], port)...)
 		cmd.Dir = n.dir
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
@@ -92,25 +108,25 @@ func (n *nodeServer) start(t *testing.T, port string) {
 		case line := <-lines:
 			p, ok := strings.CutPrefix(line, "listening ")
 			if !ok {
-				t.Fatalf("node server said %q", line)
+				t.Fatalf("%s said %q", n.what, line)
 			}
 			n.port, n.cmd, n.done = p, cmd, done
 			return
 		case <-done:
 			// The port may still be held by the previous process.
 			if attempt > 20 {
-				t.Fatal("node server exited before listening")
+				t.Fatalf("%s exited before listening", n.what)
 			}
 			time.Sleep(100 * time.Millisecond)
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
 			<-done
-			t.Fatal("node server did not start")
+			t.Fatalf("%s did not start", n.what)
 		}
 	}
 }
 
-func (n *nodeServer) stop() {
+func (n *serverProc) stop() {
 	if n.cmd == nil {
 		return
 	}
@@ -119,7 +135,7 @@ func (n *nodeServer) stop() {
 	n.cmd = nil
 }
 
-func (n *nodeServer) Restart(t *testing.T) {
+func (n *serverProc) Restart(t *testing.T) {
 	n.stop()
 	time.Sleep(300 * time.Millisecond)
 	n.start(t, n.port)
