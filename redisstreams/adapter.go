@@ -2,8 +2,6 @@ package redisstreams
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -15,10 +13,6 @@ import (
 	"github.com/socketio-go/socketio/internal/msgpack"
 	"github.com/socketio-go/socketio/parser"
 )
-
-// ackCleanup is how long the answers to a broadcast with acknowledgements
-// are awaited when it has no Timeout flag.
-const ackCleanup = time.Minute
 
 // offsetWait bounds the wait of a broadcast for its stream entry id (its
 // offset for connection state recovery); past it the local sockets get the
@@ -61,11 +55,12 @@ type Adapter struct {
 
 	publicChannel, privateChannel string
 
-	mu          sync.Mutex
-	requests    map[string]*request
-	ackRequests map[string]*ackRequest
-	sse         func(event string, args socketio.Args, ack func(args ...any))
-	closed      bool
+	// peer is socket.io-adapter's ClusterAdapter: the requests to the
+	// other nodes and the answers to theirs.
+	peer *clusterproto.Peer
+
+	mu     sync.Mutex
+	closed bool
 
 	// Heartbeats mode.
 	nodes        map[string]time.Time // uid -> last heard
@@ -76,41 +71,17 @@ type Adapter struct {
 	heartbeatsOn bool
 }
 
-type request struct {
-	typ       int
-	expected  int
-	current   int
-	missing   map[string]struct{} // Heartbeats mode: the nodes yet to answer
-	sockets   []*socketio.RemoteSocket
-	responses []socketio.Args
-	done      chan struct{}
-}
-
-type ackRequest struct {
-	clientCount func(int)
-	ack         func(socketio.Args)
-	timer       *time.Timer
-}
-
-func randomID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 func newAdapter(c *cluster, nsp *socketio.Namespace) *Adapter {
 	mem := socketio.NewInMemoryAdapter(nsp).(*socketio.InMemoryAdapter)
 	a := &Adapter{
-		Adapter:     mem,
-		mem:         mem,
-		c:           c,
-		opts:        c.opts,
-		nsp:         nsp,
-		uid:         randomID(),
-		stream:      streamName(nsp.Name(), c.opts),
-		recovery:    nsp.Server().ConnectionStateRecovery(),
-		requests:    make(map[string]*request),
-		ackRequests: make(map[string]*ackRequest),
+		Adapter:  mem,
+		mem:      mem,
+		c:        c,
+		opts:     c.opts,
+		nsp:      nsp,
+		uid:      clusterproto.RandomID(),
+		stream:   streamName(nsp.Name(), c.opts),
+		recovery: nsp.Server().ConnectionStateRecovery(),
 	}
 	a.publicChannel = c.opts.ChannelPrefix + "#" + nsp.Name() + "#"
 	a.privateChannel = a.publicChannel + a.uid + "#"
@@ -120,6 +91,16 @@ func newAdapter(c *cluster, nsp *socketio.Namespace) *Adapter {
 		a.stopCleanup = make(chan struct{})
 		a.cleanupDone = make(chan struct{})
 	}
+	a.peer = clusterproto.NewPeer(clusterproto.PeerConfig{
+		Nsp: nsp, Local: mem, UID: a.uid,
+		Prefix:          "redisstreams",
+		Logger:          c.opts.Logger,
+		RequestsTimeout: c.opts.RequestsTimeout,
+		Publish:         a.publish,
+		PublishResponse: a.publishResponse,
+		Deliver:         mem.BroadcastWithOffset,
+		Others:          a.others,
+	})
 	// Registered once every field is set: the stream reader may deliver a
 	// message at once.
 	c.register(a)
@@ -208,7 +189,6 @@ func (a *Adapter) onMessage(m message, offset string) {
 		a.nodes[m.uid] = time.Now()
 		a.mu.Unlock()
 	}
-	data := m.data
 	switch m.typ {
 	case clusterproto.MsgInitialHeartbeat:
 		if a.heartbeatsOn {
@@ -218,173 +198,25 @@ func (a *Adapter) onMessage(m message, offset string) {
 		if a.heartbeatsOn {
 			a.removeNode(m.uid)
 		}
-	case clusterproto.MsgBroadcast:
-		pv, _ := data.Get("packet")
-		p, err := clusterproto.DecodePacket(pv, a.nsp.Name())
-		if err != nil {
-			a.opts.Logger.Debug("redisstreams: ignored broadcast", "err", err)
-			return
-		}
-		o, _ := data.Get("opts")
-		opts := clusterproto.DecodeOptions(o)
-		requestID, withAck := clusterproto.GetString(data, "requestId")
-		if !withAck {
-			_ = a.mem.BroadcastWithOffset(p, opts, offset)
-			return
-		}
-		from := m.uid
-		p.ID, p.HasID = a.nsp.NextAckID(), true
-		_ = a.mem.BroadcastWithAck(p, opts, func(n int) {
-			a.publishResponse(from, clusterproto.MsgBroadcastClientCount, msgpack.Map{
-				{Key: "requestId", Value: requestID},
-				{Key: "clientCount", Value: int64(n)},
-			})
-		}, func(args socketio.Args) {
-			a.publishResponse(from, clusterproto.MsgBroadcastAck, msgpack.Map{
-				{Key: "requestId", Value: requestID},
-				{Key: "packet", Value: clusterproto.FirstArg(args)},
-			})
-		})
-	case clusterproto.MsgSocketsJoin, clusterproto.MsgSocketsLeave:
-		o, _ := data.Get("opts")
-		rooms, _ := data.Get("rooms")
-		if m.typ == clusterproto.MsgSocketsJoin {
-			a.mem.AddSockets(clusterproto.DecodeOptions(o), clusterproto.RoomList(rooms))
-		} else {
-			a.mem.DelSockets(clusterproto.DecodeOptions(o), clusterproto.RoomList(rooms))
-		}
-	case clusterproto.MsgDisconnectSockets:
-		o, _ := data.Get("opts")
-		closeConn, _ := data.Get("close")
-		a.mem.DisconnectSockets(clusterproto.DecodeOptions(o), closeConn == true)
-	case clusterproto.MsgFetchSockets:
-		requestID, ok := clusterproto.GetString(data, "requestId")
-		if !ok {
-			return
-		}
-		o, _ := data.Get("opts")
-		opts := clusterproto.DecodeOptions(o)
-		opts.Flags.Local = true
-		local, _ := a.mem.FetchSockets(context.Background(), opts)
-		list := make([]any, len(local))
-		for i, s := range local {
-			list[i] = clusterproto.EncodeRemoteSocket(s)
-		}
-		a.publishResponse(m.uid, clusterproto.MsgFetchSocketsResponse, msgpack.Map{
-			{Key: "requestId", Value: requestID},
-			{Key: "sockets", Value: list},
-		})
-	case clusterproto.MsgServerSideEmit:
-		a.onServerSideEmit(m.uid, data)
-	case clusterproto.MsgBroadcastClientCount, clusterproto.MsgBroadcastAck,
-		clusterproto.MsgFetchSocketsResponse, clusterproto.MsgServerSideEmitResponse:
-		a.onResponse(m.uid, m.typ, data)
-	}
-}
-
-func (a *Adapter) onServerSideEmit(from string, data msgpack.Map) {
-	packet, ok := clusterproto.GetArray(data, "packet")
-	if !ok || len(packet) == 0 {
-		return
-	}
-	event, ok := packet[0].(string)
-	if !ok {
-		return
-	}
-	args, err := clusterproto.ArgsOf(packet[1:])
-	if err != nil {
-		return
-	}
-	a.mu.Lock()
-	fn := a.sse
-	a.mu.Unlock()
-	if fn == nil {
-		return
-	}
-	var ack func(...any)
-	if requestID, ok := clusterproto.GetString(data, "requestId"); ok {
-		var once sync.Once
-		ack = func(args ...any) {
-			once.Do(func() {
-				var arg any
-				if list, err := clusterproto.ValuesOf(args); err == nil && len(list) > 0 {
-					arg = list[0] // one argument, as in socket.io
-				}
-				a.publishResponse(from, clusterproto.MsgServerSideEmitResponse, msgpack.Map{
-					{Key: "requestId", Value: requestID},
-					{Key: "packet", Value: arg},
-				})
-			})
-		}
-	}
-	// Not on the reading goroutine: the handler may itself wait for the cluster.
-	go fn(event, args, ack)
-}
-
-func (a *Adapter) onResponse(from string, typ int64, data msgpack.Map) {
-	requestID, ok := clusterproto.GetString(data, "requestId")
-	if !ok {
-		return
-	}
-	a.mu.Lock()
-	switch typ {
-	case clusterproto.MsgBroadcastClientCount, clusterproto.MsgBroadcastAck:
-		ar := a.ackRequests[requestID]
-		a.mu.Unlock()
-		if ar == nil {
-			return
-		}
-		if typ == clusterproto.MsgBroadcastClientCount {
-			if n, ok := clusterproto.GetInt(data, "clientCount"); ok && n >= 0 {
-				ar.clientCount(int(n))
-			}
-			return
-		}
-		pv, _ := data.Get("packet")
-		if args, err := clusterproto.ArgsOf([]any{pv}); err == nil {
-			ar.ack(args)
-		}
-		return
-	}
-	defer a.mu.Unlock()
-	req := a.requests[requestID]
-	if req == nil {
-		return
-	}
-	if req.missing != nil {
-		if _, ok := req.missing[from]; !ok {
-			return // not awaited, or already answered
-		}
-	}
-	switch {
-	case typ == clusterproto.MsgFetchSocketsResponse && req.typ == clusterproto.MsgFetchSockets:
-		list, _ := clusterproto.GetArray(data, "sockets")
-		for _, sv := range list {
-			if s := clusterproto.DecodeRemoteSocket(a.nsp, sv); s != nil {
-				req.sockets = append(req.sockets, s)
-			}
-		}
-	case typ == clusterproto.MsgServerSideEmitResponse && req.typ == clusterproto.MsgServerSideEmit:
-		pv, _ := data.Get("packet")
-		if args, err := clusterproto.ArgsOf([]any{pv}); err == nil {
-			req.responses = append(req.responses, args)
-		}
 	default:
-		return
+		a.peer.Handle(m.uid, m.typ, m.data, offset)
 	}
-	req.current++
-	if req.missing != nil {
-		delete(req.missing, from)
-	}
-	a.completeLocked(requestID, req)
 }
 
-// completeLocked ends a request that has every answer it waits for.
-func (a *Adapter) completeLocked(requestID string, req *request) {
-	if (req.missing != nil && len(req.missing) == 0) || (req.missing == nil && req.current >= req.expected) {
-		delete(a.requests, requestID)
-		close(req.done)
+// others tells the Peer who must answer a request: the nodes heard from
+// lately in Heartbeats mode, else as many as ServerCount counts.
+func (a *Adapter) others(ctx context.Context) (int, map[string]struct{}, error) {
+	if a.heartbeatsOn {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		missing := make(map[string]struct{}, len(a.nodes))
+		for uid := range a.nodes {
+			missing[uid] = struct{}{}
+		}
+		return 0, missing, nil
 	}
+	n, err := a.ServerCount(ctx)
+	return n - 1, nil, err
 }
 
 // Broadcast implements socketio.Adapter: the packet goes into the stream
@@ -409,32 +241,7 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts socketio.BroadcastOptions) er
 
 // BroadcastWithAck implements socketio.Adapter (over pub/sub).
 func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts socketio.BroadcastOptions, clientCount func(int), ack func(socketio.Args)) error {
-	if !opts.Flags.Local {
-		pm, err := clusterproto.EncodePacket(p)
-		if err != nil {
-			return err
-		}
-		requestID := randomID()
-		wait := opts.Flags.Timeout
-		if wait <= 0 {
-			wait = ackCleanup
-		}
-		ar := &ackRequest{clientCount: clientCount, ack: ack}
-		a.mu.Lock()
-		a.ackRequests[requestID] = ar
-		ar.timer = time.AfterFunc(wait, func() {
-			a.mu.Lock()
-			delete(a.ackRequests, requestID)
-			a.mu.Unlock()
-		})
-		a.mu.Unlock()
-		a.publish(clusterproto.MsgBroadcast, msgpack.Map{
-			{Key: "packet", Value: pm},
-			{Key: "requestId", Value: requestID},
-			{Key: "opts", Value: clusterproto.EncodeOptions(opts, true)},
-		})
-	}
-	return a.mem.BroadcastWithAck(p, opts, clientCount, ack)
+	return a.peer.BroadcastWithAck(p, opts, clientCount, ack)
 }
 
 // ServerCount implements socketio.Adapter: the subscribers of the
@@ -453,158 +260,44 @@ func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// newRequest prepares a request to the other nodes, or returns nil when
-// there is none.
-func (a *Adapter) newRequest(ctx context.Context, typ int) (*request, error) {
-	req := &request{typ: typ, done: make(chan struct{})}
-	if a.heartbeatsOn {
-		a.mu.Lock()
-		req.missing = make(map[string]struct{}, len(a.nodes))
-		for uid := range a.nodes {
-			req.missing[uid] = struct{}{}
-		}
-		a.mu.Unlock()
-		if len(req.missing) == 0 {
-			return nil, nil
-		}
-		return req, nil
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n-1 <= 0 {
-		return nil, nil
-	}
-	req.expected = n - 1
-	return req, nil
-}
-
-// await publishes a request and waits for its answers; on a timeout the
-// request's fields hold what came.
-func (a *Adapter) await(ctx context.Context, requestID string, req *request, timeout time.Duration, typ int, data msgpack.Map) error {
-	a.mu.Lock()
-	a.requests[requestID] = req
-	a.mu.Unlock()
-	a.publish(typ, data)
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	var err error
-	select {
-	case <-req.done:
-		return nil
-	case <-t.C:
-		err = socketio.ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	select {
-	case <-req.done:
-		return nil
-	default:
-	}
-	delete(a.requests, requestID)
-	// Copy what came, as late answers must not race with the caller.
-	req.sockets = append([]*socketio.RemoteSocket(nil), req.sockets...)
-	req.responses = append([]socketio.Args(nil), req.responses...)
-	return err
-}
-
 // FetchSockets implements socketio.Adapter. It fails, with the sockets
 // gathered so far, when a node does not answer in time (the Timeout flag,
 // else Options.RequestsTimeout).
 func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions) ([]*socketio.RemoteSocket, error) {
-	local, err := a.mem.FetchSockets(ctx, opts)
-	if err != nil || opts.Flags.Local {
-		return local, err
-	}
-	req, err := a.newRequest(ctx, clusterproto.MsgFetchSockets)
-	if err != nil || req == nil {
-		return local, err
-	}
-	req.sockets = local
-	timeout := a.opts.RequestsTimeout
-	if opts.Flags.Timeout > 0 {
-		timeout = opts.Flags.Timeout
-	}
-	requestID := randomID()
-	if err := a.await(ctx, requestID, req, timeout, clusterproto.MsgFetchSockets, msgpack.Map{
-		{Key: "opts", Value: clusterproto.EncodeOptions(opts, true)},
-		{Key: "requestId", Value: requestID},
-	}); err != nil {
-		return req.sockets, fmt.Errorf("redisstreams: fetchSockets: %w", err)
-	}
-	return req.sockets, nil
-}
-
-func (a *Adapter) cluster(typ int, opts socketio.BroadcastOptions, extra msgpack.KV) {
-	a.publish(typ, msgpack.Map{{Key: "opts", Value: clusterproto.EncodeOptions(opts, true)}, extra})
+	return a.peer.FetchSockets(ctx, opts)
 }
 
 // AddSockets implements socketio.Adapter.
 func (a *Adapter) AddSockets(opts socketio.BroadcastOptions, rooms []string) {
-	if !opts.Flags.Local {
-		a.cluster(clusterproto.MsgSocketsJoin, opts, msgpack.KV{Key: "rooms", Value: clusterproto.StringList(rooms)})
-	}
-	a.mem.AddSockets(opts, rooms)
+	a.peer.AddSockets(opts, rooms)
 }
 
 // DelSockets implements socketio.Adapter.
 func (a *Adapter) DelSockets(opts socketio.BroadcastOptions, rooms []string) {
-	if !opts.Flags.Local {
-		a.cluster(clusterproto.MsgSocketsLeave, opts, msgpack.KV{Key: "rooms", Value: clusterproto.StringList(rooms)})
-	}
-	a.mem.DelSockets(opts, rooms)
+	a.peer.DelSockets(opts, rooms)
 }
 
 // DisconnectSockets implements socketio.Adapter.
 func (a *Adapter) DisconnectSockets(opts socketio.BroadcastOptions, closeConn bool) {
-	if !opts.Flags.Local {
-		a.cluster(clusterproto.MsgDisconnectSockets, opts, msgpack.KV{Key: "close", Value: closeConn})
-	}
-	a.mem.DisconnectSockets(opts, closeConn)
+	a.peer.DisconnectSockets(opts, closeConn)
 }
 
 // ServerSideEmit implements socketio.Adapter.
 func (a *Adapter) ServerSideEmit(event string, args []any) error {
-	packet, err := clusterproto.ValuesOf(append([]any{event}, args...))
-	if err != nil {
-		return err
-	}
-	a.publish(clusterproto.MsgServerSideEmit, msgpack.Map{{Key: "packet", Value: packet}})
-	return nil
+	return a.peer.ServerSideEmit(event, args)
 }
 
 // ServerSideEmitWithAck implements socketio.Adapter: each other node
 // answers once, with one argument. On a timeout it returns the answers so
 // far with an error wrapping socketio.ErrTimeout.
 func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, event string, args []any) ([]socketio.Args, error) {
-	packet, err := clusterproto.ValuesOf(append([]any{event}, args...))
-	if err != nil {
-		return nil, err
-	}
-	req, err := a.newRequest(ctx, clusterproto.MsgServerSideEmit)
-	if err != nil || req == nil {
-		return nil, err
-	}
-	requestID := randomID()
-	if err := a.await(ctx, requestID, req, a.opts.RequestsTimeout, clusterproto.MsgServerSideEmit, msgpack.Map{
-		{Key: "requestId", Value: requestID},
-		{Key: "packet", Value: packet},
-	}); err != nil {
-		return req.responses, fmt.Errorf("redisstreams: serverSideEmit: %w (%d responses)", err, len(req.responses))
-	}
-	return req.responses, nil
+	return a.peer.ServerSideEmitWithAck(ctx, event, args)
 }
 
 // OnServerSideEmit implements socketio.Adapter. The handler runs on a
 // goroutine of its own for each event.
 func (a *Adapter) OnServerSideEmit(fn func(event string, args socketio.Args, ack func(args ...any))) {
-	a.mu.Lock()
-	a.sse = fn
-	a.mu.Unlock()
+	a.peer.OnServerSideEmit(fn)
 }
 
 // Close implements socketio.Adapter: in Heartbeats mode it tells the other
@@ -617,10 +310,6 @@ func (a *Adapter) Close() error {
 		return nil
 	}
 	a.closed = true
-	for id, ar := range a.ackRequests {
-		ar.timer.Stop()
-		delete(a.ackRequests, id)
-	}
 	if a.hbTimer != nil {
 		a.hbTimer.Stop()
 	}
@@ -630,6 +319,7 @@ func (a *Adapter) Close() error {
 		<-a.cleanupDone
 		a.publish(clusterproto.MsgAdapterClose, nil)
 	}
+	a.peer.Close()
 	a.c.unregister(a)
 	return a.mem.Close()
 }

@@ -61,12 +61,7 @@ func (a *Adapter) cleanupLoop() {
 // removeNode forgets a node; the requests that waited only for it end.
 func (a *Adapter) removeNode(uid string) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	delete(a.nodes, uid)
-	for id, req := range a.requests {
-		if req.missing != nil {
-			delete(req.missing, uid)
-			a.completeLocked(id, req)
-		}
-	}
+	a.mu.Unlock()
+	a.peer.NodeGone(uid)
 }

@@ -3,7 +3,10 @@
 // notepack.io and @msgpack/msgpack write them), broadcast options, event
 // packets, handshakes and remote sockets, and the message types of
 // socket.io-adapter's ClusterAdapter. It is used by redisadapter,
-// redisstreams and redisemitter.
+// redisstreams and redisemitter. Peer is the ClusterAdapter's logic itself
+// (answering the other nodes' requests, awaiting the answers to this
+// node's), which the sharded mode of redisadapter and redisstreams share;
+// only how their messages travel differs.
 //
 // Everything decoded here comes from other processes and is untrusted:
 // accessors read a value of the wrong type as absent, and decoders are size-
