@@ -16,7 +16,7 @@
 //
 // With many long-polling clients, serve the listener returned by
 // Server.Listener: the server then answers plain long-polling requests with
-// its own HTTP/1.1 loop instead of net/http's (about a fifth less CPU per
+// its own HTTP/1.1 loop instead of net/http's (a tenth to a fifth less CPU per
 // message); the other requests go to the http.Server. The requests the loop
 // answers skip the http.Server's handler chain, as with Node's socket.io
 // attached to an http.Server.

@@ -78,7 +78,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.Serve
 // to the http.Server that serves it at its first request of another kind,
 // and takes it back at its next long-polling request
 // (engineio.Server.Listener). Long-polling messages then cost
-// about a fifth less CPU. The requests it answers skip that http.Server's
+// a tenth to a fifth less CPU. The requests it answers skip that http.Server's
 // handler chain, as Node's socket.io answers its path before an application's
 // own request listeners: mount the server in the chain as usual for the
 // rest (WebSocket upgrades, CORS preflights).
