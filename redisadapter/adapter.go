@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	socketio "github.com/socketio-go/socketio"
@@ -27,10 +26,6 @@ const (
 	reqBroadcastClientCount = 8
 	reqBroadcastAck         = 9
 )
-
-// ackCleanup is how long the answers to a broadcast with acknowledgements
-// are awaited when it has no Timeout flag.
-const ackCleanup = time.Minute
 
 // New returns an adapter factory for socketio.Options.Adapter that speaks
 // the classic protocol of @socket.io/redis-adapter (Redis pub/sub), so that
@@ -63,36 +58,21 @@ type Adapter struct {
 
 	channel, requestChannel, responseChannel, specificResponseChannel string
 
-	mu          sync.Mutex
-	requests    map[string]*request
-	ackRequests map[string]*ackRequest
-	sse         func(event string, args socketio.Args, ack func(args ...any))
-}
+	// pending: this node's requests and broadcasts with acknowledgements,
+	// awaiting the other nodes' answers.
+	pending clusterproto.Pending
 
-type request struct {
-	typ       int
-	numSub    int
-	msgCount  int
-	sockets   []*socketio.RemoteSocket
-	responses []socketio.Args
-	done      chan struct{}
-}
-
-type ackRequest struct {
-	clientCount func(int)
-	ack         func(socketio.Args)
-	timer       *time.Timer
+	mu  sync.Mutex
+	sse func(event string, args socketio.Args, ack func(args ...any))
 }
 
 func newAdapter(client redis.UniversalClient, nsp *socketio.Namespace, o *Options) *Adapter {
 	a := &Adapter{
-		Adapter:     socketio.NewInMemoryAdapter(nsp),
-		nsp:         nsp,
-		client:      client,
-		opts:        o,
-		uid:         uid(6),
-		requests:    make(map[string]*request),
-		ackRequests: make(map[string]*ackRequest),
+		Adapter: socketio.NewInMemoryAdapter(nsp),
+		nsp:     nsp,
+		client:  client,
+		opts:    o,
+		uid:     uid(6),
 	}
 	name := nsp.Name()
 	a.channel = o.Key + "#" + name + "#"
@@ -179,7 +159,7 @@ func (a *Adapter) onRequest(payload []byte) {
 	mine := from == a.uid
 	switch typ {
 	case reqSockets, reqRemoteFetch, reqAllRooms:
-		if mine || a.hasRequest(requestID) || requestID == "" {
+		if mine || a.pending.Has(requestID) || requestID == "" {
 			return
 		}
 		a.answerQuery(int(typ), req, from, requestID)
@@ -266,11 +246,8 @@ func (a *Adapter) onRequest(payload []byte) {
 		if mine || requestID == "" {
 			return
 		}
-		a.mu.Lock()
-		_, own := a.ackRequests[requestID]
-		a.mu.Unlock()
-		if own {
-			return
+		if a.pending.AckFor(requestID) != nil {
+			return // this node's own broadcast
 		}
 		pv, _ := req.Get("packet")
 		p, err := decodePacket(pv, a.nsp.Name())
@@ -294,13 +271,6 @@ func (a *Adapter) onRequest(payload []byte) {
 			})
 		})
 	}
-}
-
-func (a *Adapter) hasRequest(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, ok := a.requests[id]
-	return ok
 }
 
 func (a *Adapter) answerQuery(typ int, req msgpack.Map, from, requestID string) {
@@ -344,56 +314,42 @@ func (a *Adapter) onResponse(payload []byte) {
 	if !ok {
 		return
 	}
-	a.mu.Lock()
-	if ar := a.ackRequests[requestID]; ar != nil {
-		a.mu.Unlock()
-		typ, _ := getInt(resp, "type")
+	typ, _ := getInt(resp, "type")
+	if ar := a.pending.AckFor(requestID); ar != nil {
 		switch typ {
 		case reqBroadcastClientCount:
 			if n, ok := getInt(resp, "clientCount"); ok && n >= 0 {
-				ar.clientCount(int(n))
+				ar.ClientCount(int(n))
 			}
 		case reqBroadcastAck:
 			pv, _ := resp.Get("packet")
 			if args, err := argsOf([]any{pv}); err == nil {
-				ar.ack(args)
+				ar.Ack(args)
 			}
 		}
 		return
 	}
-	defer a.mu.Unlock()
-	req := a.requests[requestID]
-	if req == nil {
-		return
-	}
-	switch req.typ {
-	case reqRemoteFetch:
-		req.msgCount++
-		list, ok := getArray(resp, "sockets")
-		if !ok {
-			return
-		}
-		for _, sv := range list {
-			if s := decodeRemoteSocket(a.nsp, sv); s != nil {
-				req.sockets = append(req.sockets, s)
+	a.pending.Answer(requestID, "", func(req *clusterproto.Request) bool {
+		switch req.Type {
+		case reqRemoteFetch:
+			list, _ := getArray(resp, "sockets")
+			for _, sv := range list {
+				if s := decodeRemoteSocket(a.nsp, sv); s != nil {
+					req.Sockets = append(req.Sockets, s)
+				}
 			}
+			return true
+		case reqServerSideEmit:
+			dv, _ := resp.Get("data")
+			args, err := argsOf([]any{dv})
+			if err != nil {
+				return false
+			}
+			req.Responses = append(req.Responses, args)
+			return true
 		}
-		if req.msgCount >= req.numSub {
-			delete(a.requests, requestID)
-			close(req.done)
-		}
-	case reqServerSideEmit:
-		dv, _ := resp.Get("data")
-		args, err := argsOf([]any{dv})
-		if err != nil {
-			return
-		}
-		req.responses = append(req.responses, args)
-		if len(req.responses) >= req.numSub {
-			delete(a.requests, requestID)
-			close(req.done)
-		}
-	}
+		return false
+	})
 }
 
 func (a *Adapter) publishMsg(channel string, m msgpack.Map, forceMsgpack bool) {
@@ -450,19 +406,7 @@ func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts socketio.BroadcastOpti
 			return err
 		}
 		requestID := uid(6)
-		wait := opts.Flags.Timeout
-		if wait <= 0 {
-			wait = ackCleanup
-		}
-		ar := &ackRequest{clientCount: clientCount, ack: ack}
-		a.mu.Lock()
-		a.ackRequests[requestID] = ar
-		ar.timer = time.AfterFunc(wait, func() {
-			a.mu.Lock()
-			delete(a.ackRequests, requestID)
-			a.mu.Unlock()
-		})
-		a.mu.Unlock()
+		a.pending.AddAck(requestID, clientCount, ack, opts.Flags.Timeout)
 		a.publishMsg(a.requestChannel, msgpack.Map{
 			{Key: "uid", Value: a.uid},
 			{Key: "requestId", Value: requestID},
@@ -498,7 +442,8 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptio
 		return local, nil
 	}
 	requestID := uid(6)
-	req := &request{typ: reqRemoteFetch, numSub: n, msgCount: 1, sockets: local, done: make(chan struct{})}
+	req := clusterproto.NewRequest(reqRemoteFetch, n-1, nil)
+	req.Sockets = local
 	msg := msgpack.Map{
 		{Key: "uid", Value: a.uid},
 		{Key: "requestId", Value: requestID},
@@ -506,41 +451,17 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptio
 		{Key: "opts", Value: encodeOptions(opts, false)},
 	}
 	if err := a.await(ctx, requestID, req, msg); err != nil {
-		return req.sockets, fmt.Errorf("redisadapter: fetchSockets: %w", err)
+		return req.Sockets, fmt.Errorf("redisadapter: fetchSockets: %w", err)
 	}
-	return req.sockets, nil
+	return req.Sockets, nil
 }
 
 // await publishes a request and waits for its answers; on a timeout the
 // request's fields hold what came.
-func (a *Adapter) await(ctx context.Context, requestID string, req *request, msg msgpack.Map) error {
-	a.mu.Lock()
-	a.requests[requestID] = req
-	a.mu.Unlock()
-	a.publishMsg(a.requestChannel, msg, false)
-	t := time.NewTimer(a.opts.RequestsTimeout)
-	defer t.Stop()
-	var err error
-	select {
-	case <-req.done:
-		return nil
-	case <-t.C:
-		err = socketio.ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	select {
-	case <-req.done:
-		return nil
-	default:
-	}
-	delete(a.requests, requestID)
-	// Copy what came, as late answers must not race with the caller.
-	req.sockets = append([]*socketio.RemoteSocket(nil), req.sockets...)
-	req.responses = append([]socketio.Args(nil), req.responses...)
-	return err
+func (a *Adapter) await(ctx context.Context, requestID string, req *clusterproto.Request, msg msgpack.Map) error {
+	return a.pending.Await(ctx, requestID, req, a.opts.RequestsTimeout, func() {
+		a.publishMsg(a.requestChannel, msg, false)
+	})
 }
 
 func (a *Adapter) cluster(typ int, opts socketio.BroadcastOptions, extra ...msgpack.KV) {
@@ -606,7 +527,7 @@ func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, event string, args 
 		return nil, nil
 	}
 	requestID := uid(6)
-	req := &request{typ: reqServerSideEmit, numSub: n - 1, done: make(chan struct{})}
+	req := clusterproto.NewRequest(reqServerSideEmit, n-1, nil)
 	msg := msgpack.Map{
 		{Key: "uid", Value: a.uid},
 		{Key: "requestId", Value: requestID},
@@ -614,9 +535,9 @@ func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, event string, args 
 		{Key: "data", Value: data},
 	}
 	if err := a.await(ctx, requestID, req, msg); err != nil {
-		return req.responses, fmt.Errorf("redisadapter: serverSideEmit: %w (%d responses of %d)", err, len(req.responses), req.numSub)
+		return req.Responses, fmt.Errorf("redisadapter: serverSideEmit: %w (%d responses of %d)", err, len(req.Responses), req.Expected)
 	}
-	return req.responses, nil
+	return req.Responses, nil
 }
 
 // OnServerSideEmit implements socketio.Adapter. The handler runs on a
@@ -631,11 +552,6 @@ func (a *Adapter) OnServerSideEmit(fn func(event string, args socketio.Args, ack
 // adapter's goroutines (the client stays open).
 func (a *Adapter) Close() error {
 	a.link.close()
-	a.mu.Lock()
-	for id, ar := range a.ackRequests {
-		ar.timer.Stop()
-		delete(a.ackRequests, id)
-	}
-	a.mu.Unlock()
+	a.pending.Close()
 	return a.Adapter.Close()
 }

@@ -6,7 +6,9 @@
 // redisstreams and redisemitter. Peer is the ClusterAdapter's logic itself
 // (answering the other nodes' requests, awaiting the answers to this
 // node's), which the sharded mode of redisadapter and redisstreams share;
-// only how their messages travel differs.
+// only how their messages travel differs. Pending, the bookkeeping of what
+// a node awaits from the others, also serves redisadapter's classic mode,
+// whose messages are its own.
 //
 // Everything decoded here comes from other processes and is untrusted:
 // accessors read a value of the wrong type as absent, and decoders are size-

@@ -52,36 +52,15 @@ type MapData = msgpack.Map
 // come. The sharded Redis adapter and the streams adapter both use it. It
 // is safe for concurrent use.
 type Peer struct {
-	cfg PeerConfig
+	cfg     PeerConfig
+	pending Pending
 
-	mu          sync.Mutex
-	requests    map[string]*request
-	ackRequests map[string]*ackRequest
-	sse         func(event string, args socketio.Args, ack func(args ...any))
-}
-
-// request waits for answers to a request of this node: expected of them,
-// or one from each node in missing when that is not nil.
-type request struct {
-	typ       int
-	expected  int
-	current   int
-	missing   map[string]struct{}
-	sockets   []*socketio.RemoteSocket
-	responses []socketio.Args
-	done      chan struct{}
-}
-
-type ackRequest struct {
-	clientCount func(int)
-	ack         func(socketio.Args)
-	timer       *time.Timer
+	mu  sync.Mutex
+	sse func(event string, args socketio.Args, ack func(args ...any))
 }
 
 // NewPeer returns a Peer for cfg, whose fields must all be set.
-func NewPeer(cfg PeerConfig) *Peer {
-	return &Peer{cfg: cfg, requests: map[string]*request{}, ackRequests: map[string]*ackRequest{}}
-}
+func NewPeer(cfg PeerConfig) *Peer { return &Peer{cfg: cfg} }
 
 // RandomID returns 16 hex digits, as the Node adapters' ids.
 func RandomID() string {
@@ -208,123 +187,64 @@ func (p *Peer) onResponse(from string, typ int64, data msgpack.Map) {
 	if !ok {
 		return
 	}
-	p.mu.Lock()
 	switch typ {
-	case MsgBroadcastClientCount, MsgBroadcastAck:
-		ar := p.ackRequests[requestID]
-		p.mu.Unlock()
-		if ar == nil {
-			return
-		}
-		if typ == MsgBroadcastClientCount {
+	case MsgBroadcastClientCount:
+		if ar := p.pending.AckFor(requestID); ar != nil {
 			if n, ok := GetInt(data, "clientCount"); ok && n >= 0 {
-				ar.clientCount(int(n))
-			}
-			return
-		}
-		pv, _ := data.Get("packet")
-		if args, err := ArgsOf([]any{pv}); err == nil {
-			ar.ack(args)
-		}
-		return
-	}
-	defer p.mu.Unlock()
-	req := p.requests[requestID]
-	if req == nil {
-		return
-	}
-	if req.missing != nil {
-		if _, ok := req.missing[from]; !ok {
-			return // not awaited, or already answered
-		}
-	}
-	switch {
-	case typ == MsgFetchSocketsResponse && req.typ == MsgFetchSockets:
-		list, _ := GetArray(data, "sockets")
-		for _, sv := range list {
-			if s := DecodeRemoteSocket(p.cfg.Nsp, sv); s != nil {
-				req.sockets = append(req.sockets, s)
+				ar.ClientCount(int(n))
 			}
 		}
-	case typ == MsgServerSideEmitResponse && req.typ == MsgServerSideEmit:
-		pv, _ := data.Get("packet")
-		if args, err := ArgsOf([]any{pv}); err == nil {
-			req.responses = append(req.responses, args)
+	case MsgBroadcastAck:
+		if ar := p.pending.AckFor(requestID); ar != nil {
+			pv, _ := data.Get("packet")
+			if args, err := ArgsOf([]any{pv}); err == nil {
+				ar.Ack(args)
+			}
 		}
-	default:
-		return
-	}
-	req.current++
-	if req.missing != nil {
-		delete(req.missing, from)
-	}
-	p.completeLocked(requestID, req)
-}
-
-// completeLocked ends a request that has every answer it waits for.
-func (p *Peer) completeLocked(requestID string, req *request) {
-	if (req.missing != nil && len(req.missing) == 0) || (req.missing == nil && req.current >= req.expected) {
-		delete(p.requests, requestID)
-		close(req.done)
+	case MsgFetchSocketsResponse:
+		p.pending.Answer(requestID, from, func(req *Request) bool {
+			if req.Type != MsgFetchSockets {
+				return false
+			}
+			list, _ := GetArray(data, "sockets")
+			for _, sv := range list {
+				if s := DecodeRemoteSocket(p.cfg.Nsp, sv); s != nil {
+					req.Sockets = append(req.Sockets, s)
+				}
+			}
+			return true
+		})
+	case MsgServerSideEmitResponse:
+		p.pending.Answer(requestID, from, func(req *Request) bool {
+			if req.Type != MsgServerSideEmit {
+				return false
+			}
+			pv, _ := data.Get("packet")
+			if args, err := ArgsOf([]any{pv}); err == nil {
+				req.Responses = append(req.Responses, args)
+			}
+			return true
+		})
 	}
 }
 
 // NodeGone ends the wait for uid's answers: a node that left the cluster
 // will not answer.
-func (p *Peer) NodeGone(uid string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for id, req := range p.requests {
-		if req.missing == nil {
-			continue
-		}
-		if _, ok := req.missing[uid]; ok {
-			delete(req.missing, uid)
-			p.completeLocked(id, req)
-		}
-	}
-}
+func (p *Peer) NodeGone(uid string) { p.pending.NodeGone(uid) }
 
 // newRequest prepares a request to the other nodes, or returns nil when
 // there is none.
-func (p *Peer) newRequest(ctx context.Context, typ int) (*request, error) {
+func (p *Peer) newRequest(ctx context.Context, typ int) (*Request, error) {
 	expected, missing, err := p.cfg.Others(ctx)
 	if err != nil || (expected <= 0 && len(missing) == 0) {
 		return nil, err
 	}
-	return &request{typ: typ, expected: expected, missing: missing, done: make(chan struct{})}, nil
+	return NewRequest(typ, expected, missing), nil
 }
 
-// await publishes a request and waits for its answers; on a timeout the
-// request's fields hold what came.
-func (p *Peer) await(ctx context.Context, requestID string, req *request, timeout time.Duration, data msgpack.Map) error {
-	p.mu.Lock()
-	p.requests[requestID] = req
-	p.mu.Unlock()
-	p.cfg.Publish(req.typ, data)
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	var err error
-	select {
-	case <-req.done:
-		return nil
-	case <-t.C:
-		err = socketio.ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-req.done:
-		return nil
-	default:
-	}
-	delete(p.requests, requestID)
-	// Copy what came, as late answers must not race with the caller.
-	req.sockets = append([]*socketio.RemoteSocket(nil), req.sockets...)
-	req.responses = append([]socketio.Args(nil), req.responses...)
-	return err
+// await publishes a request and waits for its answers.
+func (p *Peer) await(ctx context.Context, requestID string, req *Request, timeout time.Duration, data msgpack.Map) error {
+	return p.pending.Await(ctx, requestID, req, timeout, func() { p.cfg.Publish(req.Type, data) })
 }
 
 // BroadcastWithAck sends the broadcast to the other nodes, whose sockets'
@@ -337,19 +257,7 @@ func (p *Peer) BroadcastWithAck(pkt *parser.Packet, opts socketio.BroadcastOptio
 			return err
 		}
 		requestID := RandomID()
-		wait := opts.Flags.Timeout
-		if wait <= 0 {
-			wait = AckCleanup
-		}
-		ar := &ackRequest{clientCount: clientCount, ack: ack}
-		p.mu.Lock()
-		p.ackRequests[requestID] = ar
-		ar.timer = time.AfterFunc(wait, func() {
-			p.mu.Lock()
-			delete(p.ackRequests, requestID)
-			p.mu.Unlock()
-		})
-		p.mu.Unlock()
+		p.pending.AddAck(requestID, clientCount, ack, opts.Flags.Timeout)
 		p.cfg.Publish(MsgBroadcast, msgpack.Map{
 			{Key: "packet", Value: pm},
 			{Key: "requestId", Value: requestID},
@@ -371,7 +279,7 @@ func (p *Peer) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions)
 	if err != nil || req == nil {
 		return local, err
 	}
-	req.sockets = local
+	req.Sockets = local
 	timeout := p.cfg.RequestsTimeout
 	if opts.Flags.Timeout > 0 {
 		timeout = opts.Flags.Timeout
@@ -381,9 +289,9 @@ func (p *Peer) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions)
 		{Key: "opts", Value: EncodeOptions(opts, true)},
 		{Key: "requestId", Value: requestID},
 	}); err != nil {
-		return req.sockets, fmt.Errorf("%s: fetchSockets: %w", p.cfg.Prefix, err)
+		return req.Sockets, fmt.Errorf("%s: fetchSockets: %w", p.cfg.Prefix, err)
 	}
-	return req.sockets, nil
+	return req.Sockets, nil
 }
 
 func (p *Peer) cluster(typ int, opts socketio.BroadcastOptions, extra msgpack.KV) {
@@ -441,9 +349,9 @@ func (p *Peer) ServerSideEmitWithAck(ctx context.Context, event string, args []a
 		{Key: "requestId", Value: requestID},
 		{Key: "packet", Value: packet},
 	}); err != nil {
-		return req.responses, fmt.Errorf("%s: serverSideEmit: %w (%d responses)", p.cfg.Prefix, err, len(req.responses))
+		return req.Responses, fmt.Errorf("%s: serverSideEmit: %w (%d responses)", p.cfg.Prefix, err, len(req.Responses))
 	}
-	return req.responses, nil
+	return req.Responses, nil
 }
 
 // OnServerSideEmit sets the handler of the other nodes' server-side
@@ -455,11 +363,4 @@ func (p *Peer) OnServerSideEmit(fn func(event string, args socketio.Args, ack fu
 }
 
 // Close stops waiting for the acknowledgements of broadcasts.
-func (p *Peer) Close() {
-	p.mu.Lock()
-	for id, ar := range p.ackRequests {
-		ar.timer.Stop()
-		delete(p.ackRequests, id)
-	}
-	p.mu.Unlock()
-}
+func (p *Peer) Close() { p.pending.Close() }
