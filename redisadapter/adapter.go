@@ -204,16 +204,9 @@ func (a *Adapter) onRequest(payload []byte) {
 		if mine {
 			return
 		}
-		data, ok := getArray(req, "data")
-		if !ok || len(data) == 0 {
-			return
-		}
-		event, ok := data[0].(string)
+		data, _ := getArray(req, "data")
+		event, args, ok := clusterproto.ServerSideEvent(data)
 		if !ok {
-			return
-		}
-		args, err := argsOf(data[1:])
-		if err != nil {
 			return
 		}
 		a.mu.Lock()
@@ -224,21 +217,14 @@ func (a *Adapter) onRequest(payload []byte) {
 		}
 		var ack func(...any)
 		if requestID != "" {
-			var once sync.Once
-			ack = func(args ...any) {
-				once.Do(func() {
-					var arg any
-					if list, err := valuesOf(args); err == nil && len(list) > 0 {
-						arg = list[0] // one argument, as in socket.io
-					}
-					// Always on the common channel, as the Node adapter does.
-					a.publishMsg(a.responseChannel, msgpack.Map{
-						{Key: "type", Value: int64(reqServerSideEmit)},
-						{Key: "requestId", Value: requestID},
-						{Key: "data", Value: arg},
-					}, false)
-				})
-			}
+			ack = clusterproto.OnceAck(func(arg any) {
+				// Always on the common channel, as the Node adapter does.
+				a.publishMsg(a.responseChannel, msgpack.Map{
+					{Key: "type", Value: int64(reqServerSideEmit)},
+					{Key: "requestId", Value: requestID},
+					{Key: "data", Value: arg},
+				}, false)
+			})
 		}
 		// Not on the receive goroutine: the handler may itself wait for the cluster.
 		go fn(event, args, ack)

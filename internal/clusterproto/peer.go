@@ -144,16 +144,9 @@ func (p *Peer) onBroadcast(from string, data msgpack.Map, offset string) {
 }
 
 func (p *Peer) onServerSideEmit(from string, data msgpack.Map) {
-	packet, ok := GetArray(data, "packet")
-	if !ok || len(packet) == 0 {
-		return
-	}
-	event, ok := packet[0].(string)
+	packet, _ := GetArray(data, "packet")
+	event, args, ok := ServerSideEvent(packet)
 	if !ok {
-		return
-	}
-	args, err := ArgsOf(packet[1:])
-	if err != nil {
 		return
 	}
 	p.mu.Lock()
@@ -164,19 +157,12 @@ func (p *Peer) onServerSideEmit(from string, data msgpack.Map) {
 	}
 	var ack func(...any)
 	if requestID, ok := GetString(data, "requestId"); ok {
-		var once sync.Once
-		ack = func(args ...any) {
-			once.Do(func() {
-				var arg any
-				if list, err := ValuesOf(args); err == nil && len(list) > 0 {
-					arg = list[0] // one argument, as in socket.io
-				}
-				p.cfg.PublishResponse(from, MsgServerSideEmitResponse, msgpack.Map{
-					{Key: "requestId", Value: requestID},
-					{Key: "packet", Value: arg},
-				})
+		ack = OnceAck(func(arg any) {
+			p.cfg.PublishResponse(from, MsgServerSideEmitResponse, msgpack.Map{
+				{Key: "requestId", Value: requestID},
+				{Key: "packet", Value: arg},
 			})
-		}
+		})
 	}
 	// Not on the reading goroutine: the handler may itself wait for the cluster.
 	go fn(event, args, ack)

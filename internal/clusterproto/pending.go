@@ -179,3 +179,31 @@ func (p *Pending) Close() {
 		delete(p.acks, id)
 	}
 }
+
+// ServerSideEvent reads a server-side emit's packet, [event, args...].
+func ServerSideEvent(packet []any) (event string, args socketio.Args, ok bool) {
+	if len(packet) == 0 {
+		return "", socketio.Args{}, false
+	}
+	if event, ok = packet[0].(string); !ok {
+		return "", socketio.Args{}, false
+	}
+	args, err := ArgsOf(packet[1:])
+	return event, args, err == nil
+}
+
+// OnceAck returns the acknowledgement function of a server-side emit from
+// another node: its first call sends the first argument it is given (the
+// answer has one, as in socket.io), later calls nothing.
+func OnceAck(send func(arg any)) func(args ...any) {
+	var once sync.Once
+	return func(args ...any) {
+		once.Do(func() {
+			var arg any
+			if list, err := ValuesOf(args); err == nil && len(list) > 0 {
+				arg = list[0]
+			}
+			send(arg)
+		})
+	}
+}

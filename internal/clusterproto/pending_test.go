@@ -106,3 +106,27 @@ func TestPendingAcks(t *testing.T) {
 		t.Error("y awaited after Close")
 	}
 }
+
+func TestServerSideEventAndOnceAck(t *testing.T) {
+	if _, _, ok := ServerSideEvent(nil); ok {
+		t.Error("empty packet read")
+	}
+	if _, _, ok := ServerSideEvent([]any{int64(1)}); ok {
+		t.Error("packet without an event name read")
+	}
+	event, args, ok := ServerSideEvent([]any{"e", "a", int64(2)})
+	if !ok || event != "e" || args.Len() != 2 {
+		t.Fatalf("%q %d %v", event, args.Len(), ok)
+	}
+	var sent []any
+	ack := OnceAck(func(arg any) { sent = append(sent, arg) })
+	ack("first", "dropped")
+	ack("second")
+	if len(sent) != 1 || sent[0] != "first" {
+		t.Errorf("sent %v", sent)
+	}
+	OnceAck(func(arg any) { sent = append(sent, arg) })()
+	if len(sent) != 2 || sent[1] != nil {
+		t.Errorf("no argument: sent %v", sent)
+	}
+}
