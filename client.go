@@ -104,7 +104,26 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		}, Flags{})
 		return
 	}
-	nsp.add(c, auth)
+	if !nsp.hasMiddlewares() {
+		nsp.add(c, auth, false)
+		return
+	}
+	// Middlewares may wait (for a database, another service): they run on
+	// a goroutine of their own, as Node runs them asynchronously, so that
+	// the client's other namespaces and its heartbeat go on meanwhile. A
+	// packet for the namespace before its CONNECT reply is, as in Node, a
+	// protocol violation; so is a second CONNECT.
+	if !nsp.beginAdd(c) {
+		c.srv.log.Debug("socketio: second CONNECT while connecting", "sid", c.conn.ID(), "nsp", name)
+		c.close()
+		return
+	}
+	c.srv.goroutines.Add()
+	go func() {
+		defer c.srv.goroutines.Done()
+		defer nsp.endAdd(c)
+		nsp.add(c, auth, true)
+	}()
 }
 
 // registered is called by the namespace once a socket is connected.

@@ -10,3 +10,7 @@ func PendingAcks(s *Socket) int {
 // SetBeforeCommitHook sets a function the reader calls with a message in
 // hand, before it decodes it (nil: none).
 func SetBeforeCommitHook(fn func()) { testHookBeforeCommit = fn }
+
+// SetAfterConnectReplyHook sets a function a namespace calls between a
+// socket's CONNECT reply and its registration with its client (nil: none).
+func SetAfterConnectReplyHook(fn func()) { testHookAfterConnectReply = fn }

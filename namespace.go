@@ -14,7 +14,9 @@ import (
 // Middleware runs for every socket connecting to a namespace, before the
 // connection handlers. A non-nil error refuses the connection: the client
 // gets a CONNECT_ERROR with the error's text as the message, or with the
-// Message and Data of a *ConnectError.
+// Message and Data of a *ConnectError. A namespace's middlewares run on a
+// goroutine of their own, as Node runs them asynchronously: one may wait
+// (for a database, say) while the client's other namespaces go on.
 type Middleware func(s *Socket) error
 
 // Namespace is a communication channel with its own sockets, rooms,
@@ -31,6 +33,9 @@ type Namespace struct {
 	sockets     map[string]*Socket
 	middlewares []Middleware
 	handlers    []func(*Socket)
+	// adding: the clients whose CONNECT's middlewares are running (see
+	// client.connect).
+	adding map[*client]struct{}
 }
 
 func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace {
@@ -158,9 +163,48 @@ func (n *Namespace) OnServerSideEmit(fn func(event string, args Args, ack func(a
 	n.adapter.OnServerSideEmit(fn)
 }
 
+// testHookAfterConnectReply, set by tests only, runs between a socket's
+// CONNECT reply and its registration.
+var testHookAfterConnectReply func()
+
+// hasMiddlewares reports whether a socket connecting to n goes through
+// middlewares (its own or its parent's).
+func (n *Namespace) hasMiddlewares() bool {
+	n.mu.RLock()
+	has := len(n.middlewares) > 0
+	n.mu.RUnlock()
+	if !has && n.parent != nil {
+		has = len(n.parent.middlewareList()) > 0
+	}
+	return has
+}
+
+// beginAdd marks c as connecting to n; false: it already is.
+func (n *Namespace) beginAdd(c *client) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.adding[c]; ok {
+		return false
+	}
+	if n.adding == nil {
+		n.adding = make(map[*client]struct{})
+	}
+	n.adding[c] = struct{}{}
+	return true
+}
+
+func (n *Namespace) endAdd(c *client) {
+	n.mu.Lock()
+	delete(n.adding, c)
+	n.mu.Unlock()
+}
+
 // add connects a socket of client c to the namespace: recovery, middlewares,
-// then the CONNECT reply and the connection handlers.
-func (n *Namespace) add(c *client, auth json.RawMessage) {
+// then the CONNECT reply and the connection handlers. With async, add runs
+// beside the client's reader (see client.connect): the reply and the
+// socket's registration then take the client's orderMu, so that the
+// client's answer to the reply finds the socket.
+func (n *Namespace) add(c *client, auth json.RawMessage, async bool) {
 	var sock *Socket
 	if rec := n.srv.opts.ConnectionStateRecovery; rec != nil {
 		var ids struct {
@@ -203,6 +247,10 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 			return
 		}
 	}
+	if async {
+		c.orderMu.Lock()
+		defer c.orderMu.Unlock()
+	}
 	if !c.open() {
 		n.adapter.DelAll(sock.id)
 		return
@@ -215,6 +263,9 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 		handlers = append(n.parent.connectionHandlers(), handlers...)
 	}
 	sock.onConnect()
+	if testHookAfterConnectReply != nil {
+		testHookAfterConnectReply()
+	}
 	c.registered(sock)
 	sock.schedule(func() {
 		for _, h := range handlers {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	socketio "github.com/socketio-go/socketio"
+	"github.com/socketio-go/socketio/client"
 )
 
 // echoServer answers "echo" with "echo-back" and the same arguments, and
@@ -516,5 +519,101 @@ func TestEventNameMatching(t *testing.T) {
 	c.post(`42["a\\nb"]`, `42["chat"]`)
 	if got := c.next(); got != `42["got","chat"]` {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// A namespace's middlewares run beside the client's reader, as Node runs
+// them asynchronously: while one waits, the client's other namespaces go on
+// (over polling, its POST is answered at once instead of holding the
+// client's next POST off). A second CONNECT to the namespace meanwhile is
+// a protocol violation.
+func TestSlowMiddlewareOtherNamespacesGoOn(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	release, hold := make(chan struct{}), make(chan struct{})
+	var releaseOnce, holdOnce sync.Once
+	// Before the server's shutdown, whatever happened (a middleware that
+	// holds the reader would keep it waiting).
+	t.Cleanup(func() {
+		releaseOnce.Do(func() { close(release) })
+		holdOnce.Do(func() { close(hold) })
+	})
+	entered := make(chan struct{}, 4)
+	srv.Of("/slow").Use(func(*socketio.Socket) error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	})
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("ping", func(*socketio.Event) { _ = s.Emit("pong") })
+	})
+
+	c := newPollClient(t, url)
+	if got := c.connect("/", ""); !strings.HasPrefix(got, "40{") {
+		t.Fatalf("got %q", got)
+	}
+	if status := c.post("40/slow,"); status != 200 {
+		t.Fatalf("POST with the CONNECT: %d", status)
+	}
+	waitFor(t, entered)
+	if status := c.post(`42["ping"]`); status != 200 {
+		t.Fatalf("POST while the middleware waits: %d", status)
+	}
+	if got := c.next(); got != `42["pong"]` {
+		t.Fatalf("got %q while the middleware waits", got)
+	}
+	releaseOnce.Do(func() { close(release) })
+	if got := c.next(); !strings.HasPrefix(got, `40/slow,{"sid":`) {
+		t.Fatalf("got %q", got)
+	}
+
+	// A second CONNECT while the first waits closes the connection.
+	srv.Of("/held").Use(func(*socketio.Socket) error { entered <- struct{}{}; <-hold; return nil })
+	c2 := newPollClient(t, url)
+	c2.post("40/held,")
+	waitFor(t, entered)
+	c2.post("40/held,")
+	if !c2.closed() {
+		t.Error("a second CONNECT while connecting left the connection open")
+	}
+}
+
+// An event the client sends as soon as its CONNECT reply arrives, over
+// WebSocket, finds the socket registered although the middleware ran
+// beside the reader: the reply and the registration are made in order
+// with the reader's packets.
+func TestEventRightAfterAsyncConnect(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	srv.Of("/mw").Use(func(*socketio.Socket) error {
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	// The client's answer to the reply has time to arrive before the
+	// socket is registered: the reader must wait for the registration.
+	socketio.SetAfterConnectReplyHook(func() { time.Sleep(5 * time.Millisecond) })
+	t.Cleanup(func() { socketio.SetAfterConnectReplyHook(nil) })
+	got := make(chan string, 1)
+	srv.Of("/mw").OnConnection(func(s *socketio.Socket) {
+		socketio.On(s, "hello", func(_ *socketio.Socket, v string) { got <- v })
+	})
+	for i := 0; i < 10; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		m, err := client.NewManager(url, &client.Options{Transports: []string{client.TransportWebSocket}, DisableAutoConnect: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := m.Socket("/mw", nil)
+		// Sent the moment the client learns it is connected.
+		s.OnConnect(func() { _ = s.Emit("hello", fmt.Sprint(i)) })
+		s.Connect()
+		select {
+		case v := <-got:
+			if v != fmt.Sprint(i) {
+				t.Fatalf("got %q, want %d", v, i)
+			}
+		case <-ctx.Done():
+			t.Fatalf("round %d: the event did not arrive (connected: %v)", i, s.Connected())
+		}
+		cancel()
+		_ = m.Close()
 	}
 }
