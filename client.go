@@ -34,7 +34,13 @@ type client struct {
 	sockets      []*Socket // one per namespace: a client joins few, and a slice is far smaller than a map
 	connectTimer *time.Timer
 	closed       bool
+	connecting   uint8 // CONNECTs whose middlewares run (see connect); beside closed, in its padding
 }
+
+// maxConnecting bounds a client's CONNECTs whose middlewares run at once:
+// a peer connecting to ever more dynamic namespaces behind a slow
+// middleware would otherwise start a goroutine for each.
+const maxConnecting = 16
 
 var emptyAuth = json.RawMessage("{}")
 
@@ -112,8 +118,21 @@ func (c *client) connect(name string, auth json.RawMessage) {
 	// a goroutine of their own, as Node runs them asynchronously, so that
 	// the client's other namespaces and its heartbeat go on meanwhile. A
 	// packet for the namespace before its CONNECT reply is, as in Node, a
-	// protocol violation; so is a second CONNECT.
+	// protocol violation; so is a second CONNECT, and more than
+	// maxConnecting CONNECTs at once.
+	c.mu.Lock()
+	tooMany := c.connecting >= maxConnecting
+	if !tooMany {
+		c.connecting++
+	}
+	c.mu.Unlock()
+	if tooMany {
+		c.srv.log.Debug("socketio: too many CONNECTs at once", "sid", c.conn.ID(), "nsp", name)
+		c.close()
+		return
+	}
 	if !nsp.beginAdd(c) {
+		c.doneConnecting()
 		c.srv.log.Debug("socketio: second CONNECT while connecting", "sid", c.conn.ID(), "nsp", name)
 		c.close()
 		return
@@ -121,9 +140,16 @@ func (c *client) connect(name string, auth json.RawMessage) {
 	c.srv.goroutines.Add()
 	go func() {
 		defer c.srv.goroutines.Done()
+		defer c.doneConnecting()
 		defer nsp.endAdd(c)
 		nsp.add(c, auth, true)
 	}()
+}
+
+func (c *client) doneConnecting() {
+	c.mu.Lock()
+	c.connecting--
+	c.mu.Unlock()
 }
 
 // registered is called by the namespace once a socket is connected.

@@ -617,3 +617,33 @@ func TestEventRightAfterAsyncConnect(t *testing.T) {
 		_ = m.Close()
 	}
 }
+
+// A client cannot start middlewares without bound: past maxConnecting
+// CONNECTs awaiting theirs (dynamic namespaces behind a slow middleware),
+// its connection is closed.
+func TestTooManyConnectsAtOnce(t *testing.T) {
+	srv, url := newTestServer(t, nil)
+	hold := make(chan struct{})
+	var holdOnce sync.Once
+	t.Cleanup(func() { holdOnce.Do(func() { close(hold) }) })
+	entered := make(chan struct{}, 64)
+	srv.OfRegexp(regexp.MustCompile(`^/n-\d+$`)).Use(func(*socketio.Socket) error {
+		entered <- struct{}{}
+		<-hold
+		return nil
+	})
+	c := newPollClient(t, url)
+	var pkts []string
+	for i := 0; i < 16; i++ {
+		pkts = append(pkts, fmt.Sprintf("40/n-%d,", i))
+	}
+	c.post(pkts...)
+	for i := 0; i < 16; i++ {
+		waitFor(t, entered) // 16 at once are allowed
+	}
+	c.post("40/n-16,")
+	if !c.closed() {
+		t.Error("a 17th CONNECT at once left the connection open")
+	}
+	holdOnce.Do(func() { close(hold) })
+}
