@@ -297,6 +297,7 @@ type result struct {
 	ConnectS    float64 `json:"connect_seconds"`
 	ClientCPU   float64 `json:"client_cpu_s"`
 	ServerCPU   float64 `json:"server_cpu_s"`
+	ServerSys   float64 `json:"server_sys_s"` // the kernel's part of ServerCPU
 	ServerRSS0  int64   `json:"server_rss0"`
 	ServerRSS1  int64   `json:"server_rss1"`
 	EmitCPU     float64 `json:"emit_server_cpu_s"` // the emitting node's, cross-node broadcast
@@ -345,8 +346,11 @@ type measure struct {
 	Runs    []*result
 	// Medians.
 	Rate, PerCPU, CPUus, P50, P99, P999 float64
-	Extra                               map[string]float64
-	Errors                              uint64
+	// SysPct is the part of the server's CPU time spent in the kernel
+	// (stime), in percent.
+	SysPct float64
+	Extra  map[string]float64
+	Errors uint64
 }
 
 type section struct {
@@ -406,7 +410,7 @@ func throughput(id, title, unit string, withRaw bool, variants []variant) scenar
 					if err != nil {
 						return nil, err
 					}
-					log.Printf("  %-28s %-6s %10.0f/s  server %.2f µs/msg  p99 %.0f µs  load %s", v.name, k, r.Rate, r.ServerCPU*1e6/float64(max(r.Messages, 1)), r.P99us, r.Load)
+					log.Printf("  %-28s %-6s %10.0f/s  server %.2f µs/msg (%.0f%% kernel)  p99 %.0f µs  load %s", v.name, k, r.Rate, r.ServerCPU*1e6/float64(max(r.Messages, 1)), 100*r.ServerSys/max(r.ServerCPU, 1e-9), r.P99us, r.Load)
 					if rows[k] == nil {
 						rows[k] = &measure{Variant: v.name, Server: k}
 					}
@@ -450,6 +454,12 @@ func (m *measure) summarise() {
 	// Server CPU: all the servers' (both nodes of a cluster).
 	m.PerCPU = med(perServerCPU)
 	m.CPUus = med(func(r *result) float64 { return (r.ServerCPU + r.EmitCPU) * 1e6 / float64(max(r.Messages, 1)) })
+	m.SysPct = med(func(r *result) float64 {
+		if r.ServerCPU <= 0 {
+			return 0
+		}
+		return 100 * r.ServerSys / r.ServerCPU
+	})
 	m.P50 = med(func(r *result) float64 { return r.P50us })
 	m.P99 = med(func(r *result) float64 { return r.P99us })
 	m.P999 = med(func(r *result) float64 { return r.P999us })

@@ -88,10 +88,10 @@ func (rep *report) write() error {
 					us(m.P50), us(m.P99), clientRatio(m, base))
 			}
 		default:
-			fmt.Fprintf(&b, "| variant | server | %s/s | %s per server CPU-s | server CPU per msg | p50 | p99 | p999 | vs Node (per CPU-s) | vs raw WS (per CPU-s) | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", sec.Unit, sec.Unit)
+			fmt.Fprintf(&b, "| variant | server | %s/s | %s per server CPU-s | server CPU per msg | of it in the kernel | p50 | p99 | p999 | vs Node (per CPU-s) | vs raw WS (per CPU-s) | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", sec.Unit, sec.Unit)
 			for _, m := range sec.Rows {
 				n, r := find(sec, m.Variant, node), find(sec, m.Variant, raw)
-				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.2f µs | %s | %s | %s | %s | %s | %d |\n", m.Variant, m.Server, m.Rate, m.PerCPU, m.CPUus,
+				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.2f µs | %.0f%% | %s | %s | %s | %s | %s | %d |\n", m.Variant, m.Server, m.Rate, m.PerCPU, m.CPUus, m.SysPct,
 					us(m.P50), us(m.P99), us(m.P999), ratioOf(m, n), ratioOf(m, r), m.Errors)
 			}
 			if sec.ID == "storm" {
@@ -112,7 +112,7 @@ func (rep *report) write() error {
 		"BENCH_ONLY=cluster make bench   # some scenarios only (echo, pipelined, broadcast, idle, storm, polling, client, cluster) into bench/results/only/\n" +
 		"go run ./bench/server &   # or run one cell by hand:\nsio bench -mode echo -c 100 -inflight 16 -size 32 -duration 5s -pid $! http://127.0.0.1:PORT\n```\n\n")
 	b.WriteString("Each server runs pinned to CPU " + cfg.serverCPU + " and `sio bench` to CPU " + cfg.clientCPU + " (taskset). Server CPU is the utime+stime delta of " +
-		"/proc/PID/stat over the measurement window (after a warm-up); memory is read from the server's /stats endpoint after a forced GC. " +
+		"/proc/PID/stat over the measurement window (after a warm-up), and \"of it in the kernel\" the stime part of it: system calls and the network stack's work done on the server's behalf (on loopback a write also delivers the bytes to the receiving socket and wakes its reader); memory is read from the server's /stats endpoint after a forced GC. " +
 		"Raw per-run results: `" + rel(filepath.Join(cfg.assets, "results.json")) + "`.\n\n")
 
 	if notes, err := os.ReadFile(filepath.Join(cfg.root, "bench", "NOTES.md")); err == nil && !cfg.quick {

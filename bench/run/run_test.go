@@ -41,7 +41,7 @@ func TestQuickBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "1. Ping-pong echo", "3. Broadcast fan-out", "4. Idle WebSocket connections", "8. Cross-node broadcast", "Cross-node broadcast: ratio Go/Node", "efficiency.svg"} {
+	for _, want := range []string{"## Targets", "1. Ping-pong echo", "3. Broadcast fan-out", "4. Idle WebSocket connections", "8. Cross-node broadcast", "Cross-node broadcast: ratio Go/Node", "efficiency.svg", "| of it in the kernel |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}

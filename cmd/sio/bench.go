@@ -96,7 +96,10 @@ type benchResult struct {
 	// Load generator's own CPU during the window (user+system seconds).
 	ClientCPU float64 `json:"client_cpu_s"`
 	// The server's, from /proc/<pid>/stat, when --pid is given.
-	ServerCPU  float64 `json:"server_cpu_s,omitempty"`
+	ServerCPU float64 `json:"server_cpu_s,omitempty"`
+	// The part of ServerCPU spent in the kernel (stime): system calls and
+	// the network stack's work on the server's behalf.
+	ServerSys  float64 `json:"server_sys_s,omitempty"`
 	ServerRSS0 int64   `json:"server_rss0,omitempty"` // bytes, before connecting
 	ServerRSS1 int64   `json:"server_rss1,omitempty"` // bytes, at the end of the window
 	// The emitting node's (-emit-pid), from /proc.
@@ -377,7 +380,8 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 		r.startStorm(runCtx, &wg)
 	}
 	sleepCtx(ctx, c.warmup)
-	cpu0, srv0, emit0 := selfCPU(), procCPU(c.pid), procCPU(c.emitPID)
+	cpu0, emit0 := selfCPU(), procCPU(c.emitPID)
+	srvUser0, srvSys0 := procTimes(c.pid)
 	t0 := time.Now()
 	r.measuring.Store(true)
 	window := time.NewTimer(c.duration)
@@ -394,7 +398,9 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 	res.Seconds = time.Since(t0).Seconds()
 	res.ClientCPU = selfCPU() - cpu0
 	if c.pid > 0 {
-		res.ServerCPU = procCPU(c.pid) - srv0
+		u, sys := procTimes(c.pid)
+		res.ServerCPU = (u - srvUser0) + (sys - srvSys0)
+		res.ServerSys = sys - srvSys0
 		res.ServerRSS1 = procRSS(c.pid)
 	}
 	if c.emitPID > 0 {
@@ -461,6 +467,7 @@ func (res *benchResult) text() string {
 		if res.Messages > 0 {
 			fmt.Fprintf(&b, " (%.2f µs per message)", res.ServerCPU*1e6/float64(res.Messages))
 		}
+		fmt.Fprintf(&b, ", %.0f%% of it in the kernel", 100*res.ServerSys/res.ServerCPU)
 		fmt.Fprintf(&b, ", server RSS %d -> %d KiB", res.ServerRSS0>>10, res.ServerRSS1>>10)
 	}
 	if res.EmitServerCPU > 0 {
@@ -1435,25 +1442,32 @@ const clockTicks = 100 // USER_HZ on Linux
 
 // procCPU returns the user+system CPU seconds of process pid (0: none).
 func procCPU(pid int) float64 {
+	u, s := procTimes(pid)
+	return u + s
+}
+
+// procTimes returns the user and the system CPU seconds of process pid
+// (utime and stime; 0 for none).
+func procTimes(pid int) (user, sys float64) {
 	if pid <= 0 {
-		return 0
+		return 0, 0
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// Fields after the command name (which may hold spaces) start after ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0
+		return 0, 0
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0
+		return 0, 0
 	}
 	ut, _ := strconv.ParseFloat(f[11], 64) // field 14, utime
 	st, _ := strconv.ParseFloat(f[12], 64) // field 15, stime
-	return (ut + st) / clockTicks
+	return ut / clockTicks, st / clockTicks
 }
 
 func selfCPU() float64 { return procCPU(os.Getpid()) }

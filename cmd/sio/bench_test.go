@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -196,5 +198,75 @@ func TestDeliveries(t *testing.T) {
 	d.got(11)
 	if tokens() != 2 {
 		t.Fatalf("%d tokens, want 2", tokens())
+	}
+}
+
+// TestProcTimes checks that procTimes tells user time from system time: a
+// busy loop raises the first, system calls the second.
+func TestProcTimes(t *testing.T) {
+	pid := os.Getpid()
+	u0, s0 := procTimes(pid)
+	if u0 <= 0 {
+		t.Skipf("no /proc/%d/stat here (user %v)", pid, u0)
+	}
+	x := 0
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		for i := 0; i < 1_000_000; i++ {
+			x += i ^ x
+		}
+		if u, _ := procTimes(pid); u-u0 >= 0.05 {
+			break
+		}
+	}
+	u1, s1 := procTimes(pid)
+	if u1-u0 < 0.05 {
+		t.Errorf("user time rose by %.2fs in a 2 s busy loop (%d)", u1-u0, x)
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var buf [1]byte
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		for i := 0; i < 10_000; i++ {
+			_, _ = f.ReadAt(buf[:], 0) // a pread64 per call
+		}
+		if _, s := procTimes(pid); s-s1 >= 0.05 {
+			break
+		}
+	}
+	if _, s2 := procTimes(pid); s2-s1 < 0.05 {
+		t.Errorf("system time rose by %.2fs in 2 s of system calls", s2-s1)
+	}
+	if s1 < s0 || procCPU(pid) < u1+s1 {
+		t.Errorf("times went back: user %v -> %v, sys %v -> %v, total now %v", u0, u1, s0, s1, procCPU(pid))
+	}
+	if u, s := procTimes(0); u != 0 || s != 0 {
+		t.Errorf("pid 0: %v %v, want 0 0", u, s)
+	}
+}
+
+// TestBenchServerCPU measures the test process itself as the server: the
+// server's CPU time and its kernel part are reported and consistent.
+func TestBenchServerCPU(t *testing.T) {
+	hs := benchServer(t)
+	var out, errb syncBuffer
+	args := []string{"bench", "-json", "-quiet", "-duration", "500ms", "-warmup", "50ms", "-mode", "echo", "-c", "4", "-inflight", "4", "-pid", strconv.Itoa(os.Getpid()), hs.URL}
+	if code := run(context.Background(), args, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var res benchResult
+	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if res.ServerCPU <= 0 {
+		t.Skipf("no server CPU read (no /proc here?): %+v", res)
+	}
+	if res.ServerSys < 0 || res.ServerSys > res.ServerCPU {
+		t.Errorf("server CPU %.2fs, of which %.2fs in the kernel", res.ServerCPU, res.ServerSys)
+	}
+	if txt := res.text(); !strings.Contains(txt, "in the kernel") {
+		t.Errorf("the text result does not give the kernel's part:\n%s", txt)
 	}
 }
