@@ -39,11 +39,14 @@ interop/node-redis/node_modules/.package-lock.json: interop/node-redis/package-l
 
 # Every test: vet, the race-enabled test suite (with the chat's browser test,
 # the interop tests and the benchmark harness's quick smoke run, which need the npm packages below and
-# /usr/bin/chromium), and a short run of every fuzzer.
+# /usr/bin/chromium), the socket packages again without the race detector
+# (their raw system calls, internal/rawio, are only made in such builds), and
+# a short run of every fuzzer.
 test: vet $(CHAT)/node_modules/.package-lock.json $(CHAT)/e2e/node_modules/.package-lock.json \
 	interop/node/node_modules/.package-lock.json interop/node-server/node_modules/.package-lock.json \
 	interop/node-redis/node_modules/.package-lock.json bench/node/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 ./internal/rawio ./internal/websocket ./engineio
 	./scripts/fuzz-smoke.sh
 
 vet:

@@ -14,7 +14,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/socketio-go/socketio/internal/rawio"
 )
 
 // Listener returns a listener that answers the server's long-polling
@@ -245,7 +248,8 @@ const (
 type pollConn struct {
 	l      *pollListener
 	c      net.Conn
-	buf    []byte // buf[r:w] is read and not yet consumed
+	raw    syscall.RawConn // c's, when c is a socket of package net: see internal/rawio
+	buf    []byte          // buf[r:w] is read and not yet consumed
 	r, w   int
 	remote string
 	base   *http.Request // carries ctx into each request
@@ -322,7 +326,7 @@ var errCanceled = context.Canceled
 // read. A read that fails means the client has gone: the request's context
 // is cancelled at once.
 func (pc *pollConn) watch() {
-	n, err := pc.c.Read(pc.buf[pc.w:])
+	n, err := pc.read(pc.buf[pc.w:])
 	if n == 0 && err != nil {
 		pc.ctx.cancel()
 	}
@@ -331,7 +335,29 @@ func (pc *pollConn) watch() {
 
 var errHandOver = errors.New("engineio: hand the connection over")
 
+// read reads from the connection, as its Read does.
+func (pc *pollConn) read(p []byte) (int, error) {
+	if pc.raw != nil {
+		return rawio.Read(pc.raw, p)
+	}
+	return pc.c.Read(p)
+}
+
+// write writes b to the connection, as its Write does.
+func (pc *pollConn) write(b []byte) (int, error) {
+	if pc.raw != nil {
+		return rawio.Write(pc.raw, b)
+	}
+	return pc.c.Write(b)
+}
+
 func (pc *pollConn) serve() {
+	switch c := pc.c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		if rawio.Supported {
+			pc.raw, _ = c.(syscall.Conn).SyscallConn()
+		}
+	}
 	pc.buf = make([]byte, pollBufSize)
 	pc.remote = pc.c.RemoteAddr().String()
 	pc.watched = make(chan watchResult, 1)
@@ -521,7 +547,7 @@ func (pc *pollConn) readHead() ([]byte, error) {
 				pc.buf = pc.buf[:cap(pc.buf)]
 			}
 		}
-		n, err := pc.c.Read(pc.buf[pc.w:])
+		n, err := pc.read(pc.buf[pc.w:])
 		pc.w += n
 		if err != nil && n == 0 {
 			return nil, err
@@ -688,7 +714,7 @@ func (pc *pollConn) answer(req *http.Request, closeAfter bool) bool {
 	}
 	out := w.finish(closeAfter)
 	pc.waitTick.Store(pc.l.tick.Load()) // a peer that does not read is cut off too
-	_, err := pc.c.Write(out)
+	_, err := pc.write(out)
 	pc.waitTick.Store(0)
 	w.done()
 	if watching {
@@ -765,7 +791,7 @@ func (b *pollBody) Read(p []byte) (int, error) {
 		n = copy(p, pc.buf[pc.r:pc.w])
 		pc.r += n
 	} else {
-		n, b.err = pc.c.Read(p)
+		n, b.err = pc.read(p)
 		if b.err == io.EOF {
 			b.err = io.ErrUnexpectedEOF
 		}

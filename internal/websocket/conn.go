@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/socketio-go/socketio/internal/rawio"
 )
 
 // MessageType is the type of a data message.
@@ -91,6 +93,7 @@ type Conn struct {
 	compress  bool // permessage-deflate was negotiated
 	client    bool // client side (Dial): masks what it sends, expects unmasked frames
 	filled    bool // read side: the last read filled buf, so more is probably waiting in the kernel
+	plain     bool // nc is a socket of package net: read and written through raw (internal/rawio)
 	closing   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -125,6 +128,13 @@ func newConn(nc net.Conn, buffered []byte, opts Options, compress bool) *Conn {
 	c := &Conn{nc: nc, opts: opts, compress: compress}
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
+	}
+	// Reads and blocking writes skip nc's methods only for the sockets of
+	// package net themselves: a wrapper that has a SyscallConn may still do
+	// something in Read or Write.
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		c.plain = c.raw != nil && rawio.Supported
 	}
 	c.buf = c.small[:]
 	if len(buffered) > len(c.small) {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/socketio-go/socketio/internal/rawio"
 )
 
 // header is a parsed client frame header.
@@ -324,7 +326,13 @@ func (c *Conn) readMore(need int) error {
 		c.w = copy(c.buf, c.buf[c.r:c.w])
 		c.r = 0
 	}
-	n, err := c.nc.Read(c.buf[c.w:])
+	var n int
+	var err error
+	if c.plain {
+		n, err = rawio.Read(c.raw, c.buf[c.w:]) // see internal/rawio
+	} else {
+		n, err = c.nc.Read(c.buf[c.w:])
+	}
 	c.w += n
 	c.filled = c.w == len(c.buf)
 	if n > 0 {

@@ -5,6 +5,8 @@ package websocket
 import (
 	"sync"
 	"syscall"
+
+	"github.com/socketio-go/socketio/internal/rawio"
 )
 
 // rawWriter makes non-blocking writes through a syscall.RawConn. Its
@@ -62,10 +64,6 @@ func tryWriteJoined(rc syscall.RawConn, hdr, data []byte) int {
 }
 
 func (w *rawWriter) write(fd uintptr) bool {
-	n, err := syscall.Write(int(fd), w.b)
-	if err != nil || n < 0 {
-		n = 0
-	}
-	w.n = n
-	return true // never wait for the socket to become writable
+	w.n = rawio.WriteOnce(fd, w.b) // see internal/rawio
+	return true                    // never wait for the socket to become writable
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+
+	"github.com/socketio-go/socketio/internal/rawio"
 )
 
 // Opcodes (RFC 6455 section 5.2).
@@ -201,7 +203,11 @@ func (c *Conn) flushLocked() error {
 	var err error
 	if len(c.segs) == 0 {
 		if len(c.wbuf) > 0 {
-			_, err = c.nc.Write(c.wbuf)
+			if c.plain {
+				_, err = rawio.Write(c.raw, c.wbuf)
+			} else {
+				_, err = c.nc.Write(c.wbuf)
+			}
 		}
 	} else {
 		if len(c.wbuf) > c.mark {
