@@ -16,10 +16,10 @@
 //
 // With many long-polling clients, serve the listener returned by
 // Server.Listener: the server then answers plain long-polling requests with
-// its own HTTP/1.1 loop instead of net/http's (a tenth to a fifth less CPU per
-// message); the other requests go to the http.Server. The requests the loop
-// answers skip the http.Server's handler chain, as with Node's socket.io
-// attached to an http.Server.
+// its own HTTP/1.1 loop instead of net/http's (a tenth to two fifths less
+// CPU per message, depending on the machine); the other requests go to the
+// http.Server. The requests the loop answers skip the http.Server's handler
+// chain, as with Node's socket.io attached to an http.Server.
 //
 //	hs := &http.Server{Handler: mux} // mux serves srv at /socket.io/ too
 //	err = hs.Serve(srv.Listener(ln))

@@ -77,11 +77,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.Serve
 // requests itself, without net/http's per-request work, hands a connection
 // to the http.Server that serves it at its first request of another kind,
 // and takes it back at its next long-polling request
-// (engineio.Server.Listener). Long-polling messages then cost
-// a tenth to a fifth less CPU. The requests it answers skip that http.Server's
-// handler chain, as Node's socket.io answers its path before an application's
-// own request listeners: mount the server in the chain as usual for the
-// rest (WebSocket upgrades, CORS preflights).
+// (engineio.Server.Listener). Long-polling messages then cost a tenth to
+// two fifths less CPU, depending on the machine. The requests it answers
+// skip that http.Server's handler chain, as Node's socket.io answers its
+// path before an application's own request listeners: mount the server in
+// the chain as usual for the rest (WebSocket upgrades, CORS preflights).
 func (s *Server) Listener(ln net.Listener) net.Listener { return s.eio.Listener(ln) }
 
 // ConnectionStateRecovery returns a copy of the server's recovery options,
