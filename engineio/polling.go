@@ -22,6 +22,11 @@ var (
 	errBinaryContent = errors.New("engineio: application/octet-stream body refused on v4")
 )
 
+// probeGrace is how long a GET that arrives during an upgrade, once the
+// probe is answered, waits for the client's upgrade packet (servePoll). Node
+// answers such a GET with a noop within 100 ms (its upgrade check interval).
+const probeGrace = 100 * time.Millisecond
+
 // servePoll answers a long-polling GET: it waits until there is something to
 // send, then writes every queued packet in one payload.
 func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +42,15 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		batch     []outMsg
 		tail      byte // a packet type appended after the batch, or 0
 		finishing bool // the session closes after this response
+		// A GET that arrives once the probe is answered may have overtaken
+		// the client's upgrade packet, sent on the WebSocket just before
+		// it (two connections, read by two goroutines): it waits for that
+		// packet a little (probeGrace), and if it comes, is answered as a
+		// GET after the upgrade is, with 400. The official clients send
+		// no GET in that state (they pause polling once the probe is
+		// answered), so the wait only orders a request that raced.
+		overtaking = s.probed
+		graceOver  bool
 	)
 	for {
 		if s.state == stateClosed {
@@ -44,6 +58,12 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if s.transport != TransportPolling {
+			if overtaking {
+				s.getActive = false
+				s.mu.Unlock()
+				s.srv.refuse(w, r, false, CodeBadRequest, "")
+				return
+			}
 			tail = '6' // upgraded meanwhile: end this poll cleanly
 			break
 		}
@@ -59,13 +79,21 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			}
 			break
 		}
+		var grace <-chan time.Time
 		if s.probed {
-			tail = '6' // upgrade under way: release the poll at once
-			break
+			if !overtaking || graceOver {
+				tail = '6' // upgrade under way: release the poll at once
+				break
+			}
+			graceOver = true
+			t := time.NewTimer(probeGrace)
+			defer t.Stop()
+			grace = t.C
 		}
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
+		case <-grace:
 		case <-r.Context().Done():
 			s.mu.Lock()
 			s.getActive = false

@@ -316,6 +316,32 @@ func TestPollingClientClose(t *testing.T) {
 	}
 }
 
+// TestPollingCloseRacingGet is the official suites' "forcefully closes the
+// session" when the server reads the POST with the close packet before the
+// GET sent along with it: the GET still gets the noop that ends it, and a
+// GET after both is refused.
+func TestPollingCloseRacingGet(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 3; i++ {
+		sid, _ := h.handshake()
+		posted := make(chan response, 1)
+		go func() { posted <- h.post(sid, "1") }()
+		time.Sleep(time.Duration(1+i*5) * time.Millisecond) // the POST first
+		if r := h.get(sid); r.status != 200 || r.body != "6" {
+			t.Errorf("round %d: GET racing the close: %d %q", i, r.status, r.body)
+		}
+		if r := waitResp(t, posted); r.status != 200 || r.body != "ok" {
+			t.Errorf("round %d: POST close: %d %q", i, r.status, r.body)
+		}
+		if reason := h.rec(sid).waitClosed(t); reason != "transport close" {
+			t.Errorf("round %d: reason %q", i, reason)
+		}
+		if r := h.get(sid); r.status != 400 {
+			t.Errorf("round %d: GET after the close: %d %q", i, r.status, r.body)
+		}
+	}
+}
+
 func TestPollingServerClose(t *testing.T) {
 	h := newHarness(t, nil)
 

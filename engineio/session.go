@@ -553,9 +553,26 @@ func (s *Session) flushHeld() {
 func (s *Session) closeByClient() {
 	s.mu.Lock()
 	s.closeByte = '6'
+	// A close packet in a POST while no GET waits: the client may have sent
+	// a GET along with it (on another connection) which the server has not
+	// read yet. Node, reading in arrival order, would answer that GET with
+	// a noop before the session goes; here it waits for it a little, so
+	// that it gets the same answer instead of "unknown sid" (the official
+	// suites' "forcefully closes the session").
+	for i := 0; i < closeGraceSteps && s.transport == TransportPolling && !s.getActive && s.state == stateOpen; i++ {
+		s.mu.Unlock()
+		time.Sleep(closeGraceStep)
+		s.mu.Lock()
+	}
 	s.mu.Unlock()
 	s.closeWith(ReasonTransportClose, nil)
 }
+
+// closeByClient waits at most closeGraceSteps*closeGraceStep for a GET.
+const (
+	closeGraceSteps = 25
+	closeGraceStep  = 2 * time.Millisecond
+)
 
 // Close closes the session gracefully: what is queued is sent first, then a
 // close packet; the close reason is "forced close". It does not wait.

@@ -397,13 +397,18 @@ func (s *Session) probeLoop(conn wsConn) {
 		p, ok := decodeWS(typ, data)
 		switch {
 		case ok && p.Type == eiocodec.Ping && bytes.Equal(p.Data, probeData):
+			// probed is set before the pong goes out, so that a GET which
+			// arrives after the client has read it is known to be one
+			// (servePoll: it may be overtaking the client's upgrade packet).
+			s.mu.Lock()
+			s.probed = true
+			s.mu.Unlock()
 			conn.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 			if conn.WriteMessage(websocket.Text, pongProbe) != nil || conn.Flush() != nil {
 				abort()
 				return
 			}
 			s.mu.Lock()
-			s.probed = true
 			s.kickLocked() // a pending GET is answered with noop
 			s.mu.Unlock()
 		case ok && p.Type == eiocodec.Upgrade:

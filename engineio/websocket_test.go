@@ -113,6 +113,33 @@ func TestWebSocketMessageTooBig(t *testing.T) {
 	healthy.echoRoundTrip("still here")
 }
 
+// TestGetOvertakingUpgrade is the official suite's "should ignore HTTP
+// requests with same sid after upgrade": the client sends the upgrade packet
+// on the WebSocket, then a GET at once. Whichever the server reads first, the
+// GET is answered as one after the upgrade, with 400.
+func TestGetOvertakingUpgrade(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 5; i++ {
+		sid, _ := h.handshake()
+		pending := h.pendingGet(sid)
+		c := h.mustDialWS("EIO=4&transport=websocket&sid=" + sid)
+		c.sendText("2probe")
+		if got := c.readText(); got != "3probe" {
+			t.Fatalf("probe answer %q", got)
+		}
+		if r := waitResp(t, pending); r.status != 200 || r.body != "6" {
+			t.Fatalf("pending GET: %d %q", r.status, r.body)
+		}
+		get := h.getAsync(context.Background(), sid)
+		time.Sleep(time.Duration(i) * 10 * time.Millisecond) // the GET first, in most rounds
+		c.sendText("5")
+		if r := waitResp(t, get); r.status != 400 || r.body != errorBody(3, "Bad request") {
+			t.Errorf("round %d: GET racing the upgrade packet: %d %q", i, r.status, r.body)
+		}
+		c.echoRoundTrip("upgraded")
+	}
+}
+
 func TestUpgrade(t *testing.T) {
 	h := newHarness(t, nil)
 	sid, open := h.handshake()
@@ -131,7 +158,8 @@ func TestUpgrade(t *testing.T) {
 	if r := waitResp(t, pending); r.status != 200 || r.body != "6" {
 		t.Errorf("pending GET: %d %q", r.status, r.body)
 	}
-	// ...and so is a GET sent during the upgrade, at once.
+	// ...and so is a GET sent during the upgrade, once it has waited a
+	// little for an upgrade packet that it might have overtaken.
 	start := time.Now()
 	if r := h.get(sid); r.status != 200 || r.body != "6" {
 		t.Errorf("GET during upgrade: %d %q", r.status, r.body)
