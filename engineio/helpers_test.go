@@ -573,14 +573,28 @@ func (c *wsClient) echoRoundTrip(msg string) {
 	}
 }
 
-// upgrade moves the polling session sid to a WebSocket, checking each step.
-func (h *harness) upgrade(sid string) *wsClient {
+// probe opens the WebSocket of an upgrade of the polling session sid, whose
+// GET pending is pending, and sends the probe: the probe is answered and the
+// pending GET released with a noop.
+func (h *harness) probe(sid string, pending <-chan response) *wsClient {
 	h.t.Helper()
 	c := h.mustDialWS("EIO=4&transport=websocket&sid=" + sid)
 	c.sendText("2probe")
 	if got := c.readText(); got != "3probe" {
 		h.t.Fatalf("probe answer %q", got)
 	}
+	if pending != nil {
+		if r := waitResp(h.t, pending); r.status != 200 || r.body != "6" {
+			h.t.Errorf("pending GET: %d %q", r.status, r.body)
+		}
+	}
+	return c
+}
+
+// upgrade moves the polling session sid to a WebSocket, checking each step.
+func (h *harness) upgrade(sid string) *wsClient {
+	h.t.Helper()
+	c := h.probe(sid, nil)
 	c.sendText("5")
 	select {
 	case tr := <-h.rec(sid).upgraded:

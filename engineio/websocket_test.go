@@ -121,15 +121,7 @@ func TestGetOvertakingUpgrade(t *testing.T) {
 	h := newHarness(t, nil)
 	for i := 0; i < 5; i++ {
 		sid, _ := h.handshake()
-		pending := h.pendingGet(sid)
-		c := h.mustDialWS("EIO=4&transport=websocket&sid=" + sid)
-		c.sendText("2probe")
-		if got := c.readText(); got != "3probe" {
-			t.Fatalf("probe answer %q", got)
-		}
-		if r := waitResp(t, pending); r.status != 200 || r.body != "6" {
-			t.Fatalf("pending GET: %d %q", r.status, r.body)
-		}
+		c := h.probe(sid, h.pendingGet(sid))
 		get := h.getAsync(context.Background(), sid)
 		time.Sleep(time.Duration(i) * 10 * time.Millisecond) // the GET first, in most rounds
 		c.sendText("5")
@@ -147,17 +139,8 @@ func TestUpgrade(t *testing.T) {
 		t.Fatalf("upgrades %v", open["upgrades"])
 	}
 	rec := h.rec(sid)
-	pending := h.pendingGet(sid)
-
-	c := h.mustDialWS("EIO=4&transport=websocket&sid=" + sid)
-	c.sendText("2probe")
-	if got := c.readText(); got != "3probe" {
-		t.Fatalf("probe answer %q", got)
-	}
 	// The pending GET is released with a noop once the probe succeeded...
-	if r := waitResp(t, pending); r.status != 200 || r.body != "6" {
-		t.Errorf("pending GET: %d %q", r.status, r.body)
-	}
+	c := h.probe(sid, h.pendingGet(sid))
 	// ...and so is a GET sent during the upgrade, once it has waited a
 	// little for an upgrade packet that it might have overtaken.
 	start := time.Now()
