@@ -30,21 +30,10 @@ var rawWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// tryWrite makes one non-blocking write of b on rc and returns how many
-// bytes the socket took; any failure (including EAGAIN) counts as 0 and is
-// left for a blocking write to report.
-func tryWrite(rc syscall.RawConn, b []byte) int {
-	w := rawWriters.Get().(*rawWriter)
-	w.b, w.n = b, 0
-	err := rc.Write(w.fn)
-	n := w.n
-	w.b = nil
-	rawWriters.Put(w)
-	if err != nil {
-		return 0
-	}
-	return n
-}
+// tryWrite makes non-blocking writes of b on rc until the socket would
+// block and returns how many bytes it took; a failure is left for a
+// blocking write to report.
+func tryWrite(rc syscall.RawConn, b []byte) int { return rawio.TryWrite(rc, b) }
 
 // tryWriteJoined is tryWrite of hdr followed by data (at most
 // maxHeaderLen+1 and directMax bytes), joined in the writer's array.
