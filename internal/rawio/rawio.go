@@ -16,8 +16,8 @@
 //     of the server's CPU time on one core;
 //   - a P that stays in a system call for more than one sysmon tick (20 µs,
 //     which a loopback write that wakes its reader on another CPU can take)
-//     is taken from it and handed to another thread, which has to be woken,
-//     and the caller has to get a P back when the call returns.
+//     can be taken from it and handed to another thread, which has to be
+//     woken, and the caller then has to get a P back when the call returns.
 //
 // The calls here go through syscall.RawConn, so that the network poller
 // still does the waiting (deadlines and Close work as for net.Conn), but
@@ -34,5 +34,5 @@
 // sysmon, a process whose only system calls are these lets sysmon sleep
 // until its next timer while it works, so that a goroutine that computes
 // for a long time without any call is preempted later than it would be.
-// CloudWeGo's netpoll makes the same choice for its reads and writes.
+// CloudWeGo's netpoll makes the same choice for its reads (readv).
 package rawio
