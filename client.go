@@ -25,10 +25,9 @@ type client struct {
 	// further events queued behind them: their sends go to the session's
 	// writer, which coalesces them, rather than one write each.
 	backlog   atomic.Int32
-	tickArmed atomic.Bool // relTimer is ticking (see startInline); beside backlog, in its padding
+	tickArmed atomic.Bool // the client is in the server's inlineWatch; beside backlog, in its padding
 	inlineSeq atomic.Uint64
-	relTimer  atomic.Pointer[time.Timer] // InlineHandlerTimeout's timer, made on first use
-	tickSeen  atomic.Uint64              // the run relTimer saw at its last tick
+	tickSeen  atomic.Uint64 // the run the watch saw at its last tick
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per namespace: a client joins few, and a slice is far smaller than a map
@@ -294,41 +293,33 @@ func (c *client) releaseReader() { c.conn.ReleaseReaderWhenHandedOn() }
 // startInline times an event handler run on the reader: past
 // InlineHandlerTimeout the reading is handed over. Called with orderMu held.
 //
-// The timer is not reset per run (a runtime timer update, a measurable
-// share of an echoed event's CPU): while runs go on, it ticks every half
-// InlineHandlerTimeout, and a run it sees at two ticks in a row has lasted
-// at least half of it and at most all of it. It stops at a tick that finds
-// no run, and the next run starts it again.
+// Nothing is reset per run (a timer update was a measurable share of an
+// echoed event's CPU): while runs go on, the server's inlineWatch looks at
+// the client every half InlineHandlerTimeout, and a run it sees at two
+// ticks in a row has lasted at least half of it and at most all of it. The
+// client leaves the watch at a tick that finds no run, and the next run
+// puts it back.
 func (c *client) startInline() uint64 {
 	tok := c.inlineSeq.Add(1)
 	c.inlineTok.Store(tok)
 	if c.tickArmed.CompareAndSwap(false, true) {
-		c.armTick()
+		c.srv.inline.add(c)
 	}
 	return tok
-}
-
-func (c *client) armTick() {
-	d := c.srv.opts.InlineHandlerTimeout / 2
-	if t := c.relTimer.Load(); t != nil {
-		t.Reset(d)
-	} else {
-		c.relTimer.Store(time.AfterFunc(d, c.inlineTick))
-	}
 }
 
 // endInline ends the timing of startInline's run, unless a later run (on
 // the next reader) took it over.
 func (c *client) endInline(tok uint64) { c.inlineTok.CompareAndSwap(tok, 0) }
 
-// inlineTick is the timer's: it hands the reading over when the run it saw
-// at the tick before is still going, and stops when no run is.
-func (c *client) inlineTick() {
+// inlineTick is the watch's look at the client: it hands the reading over
+// when the run it saw at the tick before is still going. It reports whether
+// the client stays in the watch: while runs go on.
+func (c *client) inlineTick() bool {
 	cur := c.inlineTok.Load()
 	if cur != 0 && cur != c.tickSeen.Load() {
 		c.tickSeen.Store(cur)
-		c.armTick() // armed stays set: no start re-arms it meanwhile
-		return
+		return true // tickArmed stays set: no start adds the client meanwhile
 	}
 	if cur != 0 {
 		if testHookInlineRelease != nil {
@@ -337,11 +328,10 @@ func (c *client) inlineTick() {
 		c.releaseReader() // the same run as a half timeout ago
 	}
 	c.tickArmed.Store(false)
-	// A run that started since the load above found the timer armed and
-	// left it: start it for that run (unless that run's start did).
-	if t := c.inlineTok.Load(); t != 0 && t != cur && c.tickArmed.CompareAndSwap(false, true) {
-		c.armTick()
-	}
+	// A run that started since the load above found the client listed and
+	// left it: keep it for that run (unless that run's start added it).
+	t := c.inlineTok.Load()
+	return t != 0 && t != cur && c.tickArmed.CompareAndSwap(false, true)
 }
 
 // eventEncoder returns the parser's one-buffer encoder of EVENT and ACK

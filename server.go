@@ -52,6 +52,7 @@ type Server struct {
 	closed  bool
 
 	goroutines gotrack.Tracker
+	inline     inlineWatch // times the handlers run on readers (InlineHandlerTimeout)
 }
 
 // NewServer returns a server (nil opts for the defaults) with its main namespace "/".
@@ -65,6 +66,7 @@ func NewServer(opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, eio: eio, log: o.Logger, nsps: make(map[string]*Namespace)}
+	s.inline.d = o.InlineHandlerTimeout / 2
 	eio.OnConnection(s.onEngineConnection)
 	s.Of("/")
 	return s, nil
