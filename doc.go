@@ -45,8 +45,9 @@
 // Options.InlineHandlerTimeout (10 ms by default) does the same, so a slow
 // handler holds up its own client's other input at most that long and
 // never anyone else's. Events that arrive over long-polling, and every event
-// with a negative InlineHandlerTimeout, run on a goroutine of the socket's
-// that exists only while there is work.
+// with a negative InlineHandlerTimeout, run on a goroutine that the socket
+// holds only while there is work: one of a pool the server keeps, parked
+// between runs, that shrinks once the server has gone quiet for a second.
 //
 // What handlers send goes out without waiting for the peer: written at once
 // when the connection is idle, and coalesced into one write when more input

@@ -59,9 +59,9 @@ type Options struct {
 	// between half of it and all of it.) Waits for acknowledgements
 	// in this package (EmitWithAck on a socket or a broadcast) hand it
 	// over at once. Default 10 ms (DefaultInlineHandlerTimeout). A
-	// negative value runs every handler on its socket's own goroutine
-	// instead (started for each burst of events; nothing is ever held
-	// up). Events that arrive over HTTP long-polling always run there.
+	// negative value runs every handler on a goroutine of its socket's
+	// instead (taken from the server's pool for each burst of events;
+	// nothing is ever held up). Events that arrive over HTTP long-polling always run there.
 	// Either way, the events of one socket run one at a time, in order.
 	InlineHandlerTimeout time.Duration
 

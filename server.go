@@ -53,6 +53,7 @@ type Server struct {
 
 	goroutines gotrack.Tracker
 	inline     inlineWatch // times the handlers run on readers (InlineHandlerTimeout)
+	workers    workerPool  // the goroutines that run queued handlers
 }
 
 // NewServer returns a server (nil opts for the defaults) with its main namespace "/".
@@ -265,6 +266,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if werr := s.goroutines.Wait(ctx); err == nil {
 		err = werr
 	}
+	s.workers.close()
 	return err
 }
 

@@ -857,8 +857,8 @@ func (s *Socket) onClose(reason string) {
 	}, true)
 }
 
-// schedule queues fn on the socket's handler goroutine, starting it if
-// needed. Without force it refuses when the queue is full.
+// schedule queues fn on the socket's handler goroutine, taking one from
+// the server's workerPool if none runs. Without force it refuses when the queue is full.
 func (s *Socket) schedule(fn func(), force bool) bool {
 	srv := s.nsp.srv
 	s.qmu.Lock()
@@ -870,7 +870,7 @@ func (s *Socket) schedule(fn func(), force bool) bool {
 	if !s.running {
 		s.running = true
 		srv.goroutines.Add()
-		go s.drain()
+		srv.workers.start(s)
 	}
 	s.qmu.Unlock()
 	return true
@@ -913,12 +913,6 @@ func (s *Socket) runEvent(ev *Event) {
 	s.dispatch(ev)
 }
 
-func (s *Socket) drain() {
-	defer s.nsp.srv.goroutines.Done()
-	presizeStack(0)
-	s.drainQueue()
-}
-
 // drainQueue runs the queue until it is empty, then marks the socket's
 // handler goroutine as stopped.
 func (s *Socket) drainQueue() {
@@ -946,8 +940,8 @@ func (s *Socket) drainQueue() {
 	}
 }
 
-// presizeStack grows a new handler goroutine's stack to 4 KiB while it is
-// one frame deep. The runtime starts goroutines at the average stack in use,
+// presizeStack grows a new pooled handler goroutine's stack (workerPool) to
+// 4 KiB while it is one frame deep. The runtime starts goroutines at the average stack in use,
 // which is 2 KiB when most goroutines are idle connection readers (see
 // engineio's readLoop); a handler that emits then outgrows it mid-call, and
 // copying a stack many frames deep costs about 10% of an echo's CPU.
