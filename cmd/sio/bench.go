@@ -337,6 +337,9 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 
 	res := &benchResult{Mode: c.mode, Client: c.client, Transport: c.transport, Conns: c.conns, Inflight: c.inflight, Size: c.size}
 	if c.statsURL != "" {
+		if c.mode == "storm" {
+			sleepCtx(ctx, stormSettle) // what earlier runs left behind ends first
+		}
 		res.StatsBefore = r.fetchStats(ctx)
 	}
 	if c.pid > 0 {
@@ -416,7 +419,11 @@ func runBench(ctx context.Context, c *benchConfig, errw *lockedWriter) (*benchRe
 	<-progressDone
 	if c.statsURL != "" && c.mode != "idle" {
 		// After a storm, what the server still holds once every connection closed.
-		sleepCtx(ctx, 500*time.Millisecond)
+		settle := 500 * time.Millisecond
+		if c.mode == "storm" {
+			settle = stormSettle
+		}
+		sleepCtx(ctx, settle)
 		res.StatsAfter = r.fetchStats(ctx)
 	}
 
@@ -1416,6 +1423,12 @@ func sourceDialer(host string, n int) func(ctx context.Context, network, addr st
 		return d.DialContext(ctx, network, addr)
 	}
 }
+
+// stormSettle is the quiet time before the server's stats are read around
+// a storm run (its leak check): our server keeps the goroutines that ran
+// queued handlers (the disconnection handlers, here) parked for reuse, and
+// ends those unused for a whole second at its next trim, a second later.
+const stormSettle = 2500 * time.Millisecond
 
 func (r *benchRun) fetchStats(ctx context.Context) *stats {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
