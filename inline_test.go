@@ -190,7 +190,7 @@ func TestInlineHandlerTimeout(t *testing.T) {
 	})
 	hs := httptest.NewServer(srv)
 	defer func() { hs.Close(); _ = srv.Close() }()
-	m, err := client.NewManager(hs.URL, &client.Options{Transports: []string{client.TransportWebSocket}, DisableReconnection: true})
+	m, err := client.NewManager(hs.URL, &client.Options{Transports: []string{client.TransportWebSocket}, DisableReconnection: true, DisableAutoConnect: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,19 @@
 //
 // or, for several namespaces on one connection:
 //
-//	m, err := client.NewManager("http://localhost:3000", nil)
+//	m, err := client.NewManager("http://localhost:3000", &client.Options{DisableAutoConnect: true})
 //	chat := m.Socket("/chat", nil)
+//	chat.OnConnect(func() { ... })
+//	chat.Connect()
 //	admin := m.Socket("/admin", &client.SocketOptions{Auth: ...})
+//	admin.Connect()
+//
+// As with io() in JavaScript, Manager.Socket starts connecting at once
+// unless Options.DisableAutoConnect is set. Go has no event loop to hold the
+// connection back until the caller's next statements have run: a handler
+// for the first connection (OnConnect, OnConnectError) added after Socket
+// may come too late. Set DisableAutoConnect, add the handlers, then call
+// Socket.Connect; the function Connect does that for one namespace.
 //
 // # Behaviour
 //

@@ -78,6 +78,10 @@ func ExampleNewManager() {
 		Transports:           []string{client.TransportWebSocket},
 		ReconnectionAttempts: 5,
 		ReconnectionDelay:    500 * time.Millisecond,
+		// Sockets connect when told to (Socket.Connect), once their
+		// handlers are in place: otherwise a fast connection could come
+		// before OnConnect below.
+		DisableAutoConnect: true,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -92,6 +96,7 @@ func ExampleNewManager() {
 		},
 	})
 	s.OnConnect(func() { close(connected) })
+	s.Connect()
 	<-connected
 	fmt.Println("connected:", s.Connected())
 	// Output: connected: true

@@ -134,7 +134,9 @@ type goClient struct {
 
 func connectGo(t *testing.T, url, mode string) *goClient {
 	t.Helper()
-	m, err := client.NewManager(url, clientOptions(mode))
+	o := clientOptions(mode)
+	o.DisableAutoConnect = true // connected below, once the handlers are in place
+	m, err := client.NewManager(url, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +173,7 @@ func connectGo(t *testing.T, url, mode string) *goClient {
 	var errs syncBuffer // why attempts failed, for the report of a timeout
 	c.s.OnConnectError(func(err error) { fmt.Fprintf(&errs, "\n  %s: %v", time.Now().Format("15:04:05.000"), err) })
 	t.Cleanup(func() { m.Close() })
+	c.s.Connect()
 	select {
 	case <-connected:
 	case <-time.After(10 * time.Second):
