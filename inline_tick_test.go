@@ -10,16 +10,11 @@ import (
 	sioclient "github.com/socketio-go/socketio/client"
 )
 
-// InlineHandlerTimeout's timer ticks every half timeout rather than being
-// reset per run: back-to-back short runs (each far shorter than the
-// timeout, together far longer) never hand the reading over, and one run
-// longer than the timeout does, once.
-func TestInlineTimeoutTicks(t *testing.T) {
-	var releases atomic.Int32
-	testHookInlineRelease = func() { releases.Add(1) }
-	defer func() { testHookInlineRelease = nil }()
-
-	srv, err := NewServer(&Options{InlineHandlerTimeout: 100 * time.Millisecond})
+// workServer serves a server whose "work" event sleeps its argument's
+// milliseconds and acknowledges it; both close with the test.
+func workServer(t *testing.T, opts *Options) (*Server, string) {
+	t.Helper()
+	srv, err := NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,37 +25,73 @@ func TestInlineTimeoutTicks(t *testing.T) {
 		})
 	})
 	hs := httptest.NewServer(srv)
-	defer func() { hs.Close(); _ = srv.Close() }()
-	m, err := sioclient.NewManager(hs.URL, &sioclient.Options{Transports: []string{sioclient.TransportWebSocket}, DisableReconnection: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	sock := m.Socket("/", nil)
-	ready := make(chan struct{}, 1)
-	sock.OnConnect(func() { ready <- struct{}{} })
-	sock.Connect()
-	select {
-	case <-ready:
-	case <-time.After(5 * time.Second):
-		t.Fatal("not connected")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(func() { hs.Close(); _ = srv.Close() })
+	return srv, hs.URL
+}
 
-	// 60 runs of 2 ms, queued back to back: ~120 ms of handlers.
-	done := make(chan error, 60)
-	for i := 0; i < 60; i++ {
+// waitHandlersIdle waits until no socket of srv's main namespace has a
+// handler running or queued (its OnConnection handler, say), so that the
+// next event of each runs on its reader.
+func waitHandlersIdle(t *testing.T, srv *Server) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		busy := 0
+		for _, s := range srv.Of("/").localSockets() {
+			s.qmu.Lock()
+			if s.running {
+				busy++
+			}
+			s.qmu.Unlock()
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sockets still run handlers after 5 s", busy)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// workAll sends "work" for ms to every socket at once and waits for the
+// acknowledgements.
+func workAll(ctx context.Context, t *testing.T, socks []*sioclient.Socket, ms int) {
+	t.Helper()
+	done := make(chan error, len(socks))
+	for _, s := range socks {
 		go func() {
-			_, err := sock.EmitWithAck(ctx, "work", 2)
+			_, err := s.EmitWithAck(ctx, "work", ms)
 			done <- err
 		}()
 	}
-	for i := 0; i < 60; i++ {
+	for range socks {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// InlineHandlerTimeout's timer ticks every half timeout rather than being
+// reset per run: back-to-back short runs (each far shorter than the
+// timeout, together far longer) never hand the reading over, and one run
+// longer than the timeout does, once.
+func TestInlineTimeoutTicks(t *testing.T) {
+	var releases atomic.Int32
+	testHookInlineRelease = func() { releases.Add(1) }
+	defer func() { testHookInlineRelease = nil }()
+
+	_, url := workServer(t, &Options{InlineHandlerTimeout: 100 * time.Millisecond})
+	sock := dialWS(t, url)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// 60 runs of 2 ms, queued back to back: ~120 ms of handlers.
+	same := make([]*sioclient.Socket, 60)
+	for i := range same {
+		same[i] = sock
+	}
+	workAll(ctx, t, same, 2)
 	if n := releases.Load(); n != 0 {
 		t.Fatalf("short runs handed the reading over %d times", n)
 	}
@@ -80,50 +111,16 @@ func TestInlineWatchSharedAndStops(t *testing.T) {
 	testHookInlineRelease = func() { releases.Add(1) }
 	defer func() { testHookInlineRelease = nil }()
 
-	srv, err := NewServer(&Options{InlineHandlerTimeout: 60 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.OnConnection(func(s *Socket) {
-		OnWithAck(s, "work", func(_ *Socket, ms int) int {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
-			return ms
-		})
-	})
-	hs := httptest.NewServer(srv)
-	defer func() { hs.Close(); _ = srv.Close() }()
+	srv, url := workServer(t, &Options{InlineHandlerTimeout: 60 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	const n = 3
 	socks := make([]*sioclient.Socket, n)
 	for i := range socks {
-		m, err := sioclient.NewManager(hs.URL, &sioclient.Options{Transports: []string{sioclient.TransportWebSocket}, DisableReconnection: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		socks[i] = m.Socket("/", nil)
-		ready := make(chan struct{}, 1)
-		socks[i].OnConnect(func() { ready <- struct{}{} })
-		socks[i].Connect()
-		select {
-		case <-ready:
-		case <-time.After(5 * time.Second):
-			t.Fatal("not connected")
-		}
+		socks[i] = dialWS(t, url)
 	}
-	done := make(chan error, n)
-	for _, s := range socks {
-		go func() {
-			_, err := s.EmitWithAck(ctx, "work", 200)
-			done <- err
-		}()
-	}
-	for range socks {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitHandlersIdle(t, srv)
+	workAll(ctx, t, socks, 200)
 	if got := releases.Load(); got != n {
 		t.Fatalf("%d clients with a 200 ms run each and a 60 ms timeout: %d hand-overs, want %d", n, got, n)
 	}

@@ -31,7 +31,9 @@ func workerGoroutines() int {
 // dialWS connects a client of hs's main namespace over WebSocket.
 func dialWS(t *testing.T, url string) *sioclient.Socket {
 	t.Helper()
-	m, err := sioclient.NewManager(url, &sioclient.Options{Transports: []string{sioclient.TransportWebSocket}, DisableReconnection: true})
+	// Without DisableAutoConnect, Socket would connect before OnConnect
+	// is added, and the test could miss the event.
+	m, err := sioclient.NewManager(url, &sioclient.Options{Transports: []string{sioclient.TransportWebSocket}, DisableReconnection: true, DisableAutoConnect: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,39 +90,14 @@ func TestWorkerTrimAndClose(t *testing.T) {
 	workerTrimPeriod = 50 * time.Millisecond
 	defer func() { workerTrimPeriod = old }()
 
-	srv, err := NewServer(&Options{InlineHandlerTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.OnConnection(func(s *Socket) {
-		OnWithAck(s, "work", func(_ *Socket, ms int) int {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
-			return ms
-		})
-	})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	srv, url := workServer(t, &Options{InlineHandlerTimeout: -1})
 	const n = 4
 	socks := make([]*sioclient.Socket, n)
 	for i := range socks {
-		socks[i] = dialWS(t, hs.URL)
+		socks[i] = dialWS(t, url)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	burst := func() {
-		done := make(chan error, n)
-		for _, s := range socks {
-			go func() {
-				_, err := s.EmitWithAck(ctx, "work", 30)
-				done <- err
-			}()
-		}
-		for range socks {
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	idle := func() int {
 		srv.workers.mu.Lock()
 		defer srv.workers.mu.Unlock()
@@ -137,11 +114,11 @@ func TestWorkerTrimAndClose(t *testing.T) {
 		}
 	}
 
-	burst() // four sockets' handlers at once: four workers
+	workAll(ctx, t, socks, 30) // four sockets' handlers at once: four workers
 	waitFor("after a burst on 4 sockets", func() bool { return idle() == n })
 	waitFor("after trim periods without use", func() bool { return idle() == 0 && workerGoroutines() == 0 })
 
-	burst()
+	workAll(ctx, t, socks, 30)
 	waitFor("after a second burst", func() bool { return idle() > 0 })
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
