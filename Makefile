@@ -68,7 +68,7 @@ bench/node/node_modules/.package-lock.json: bench/node/package-lock.json
 
 # The benchmarks (see BENCHMARKS.md): our server, socket.io on Node and a raw
 # WebSocket server, each pinned to one CPU and driven by `sio bench` on the
-# other; rewrites BENCHMARKS.md and bench/results/. About 15 minutes;
+# other; rewrites BENCHMARKS.md and bench/results/. 15 to 20 minutes;
 # BENCH_QUICK=1 runs a ~30 s smoke version into bench/results/quick/.
 # BENCH_ONLY=cluster (or another scenario id, comma-separated) runs only those, into
 # bench/results/only/; the cross-node scenario needs Redis at BENCH_REDIS (127.0.0.1:6379).

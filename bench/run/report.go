@@ -108,7 +108,7 @@ func (rep *report) write() error {
 	}
 
 	b.WriteString("## How to reproduce\n\n")
-	b.WriteString("```\nmake bench                 # full run, about 15 minutes; rewrites this file and bench/results/\nBENCH_QUICK=1 make bench   # ~30 s smoke run into bench/results/quick/\n" +
+	b.WriteString("```\nmake bench                 # full run, 15 to 20 minutes; rewrites this file and bench/results/\nBENCH_QUICK=1 make bench   # ~30 s smoke run into bench/results/quick/\n" +
 		"BENCH_ONLY=cluster make bench   # some scenarios only (echo, pipelined, broadcast, idle, storm, polling, client, cluster) into bench/results/only/\n" +
 		"go run ./bench/server &   # or run one cell by hand:\nsio bench -mode echo -c 100 -inflight 16 -size 32 -duration 5s -pid $! http://127.0.0.1:PORT\n```\n\n")
 	b.WriteString("Each server runs pinned to CPU " + cfg.serverCPU + " and `sio bench` to CPU " + cfg.clientCPU + " (taskset). Server CPU is the utime+stime delta of " +
