@@ -25,7 +25,11 @@ var errUpgradeRefused = errors.New("engineio: upgrade refused")
 // that a connection gone idle is also trimmed), the reader hands over to a
 // fresh goroutine, which starts and waits at 2 KiB. On Linux the session is
 // parked there instead (park_linux.go): it waits with no goroutine at all,
-// and the server's poller starts a fresh reader once input comes.
+// and the server's poller starts a fresh reader once input comes. Between
+// the bursts of a busy connection, on the other hand, the reader waits from
+// a deeper frame (waitKeepingStack), so that a collection does not halve
+// the stack that the next burst would grow again; the hand-over after the
+// next pong gives that memory back.
 func (s *Session) readLoop(ws wsConn) {
 	s.mu.Lock()
 	gen := s.rdGen
@@ -36,10 +40,16 @@ func (s *Session) readLoop(ws wsConn) {
 // readFrom reads ws as the reader of generation gen (see ReleaseReader).
 func (s *Session) readFrom(ws wsConn, first bool, gen uint32) {
 	w, _ := ws.(idleWaiter)
+	busy := false
 	for {
-		if w != nil {
+		switch {
+		case w == nil:
+		case busy:
+			waitKeepingStack(w, 0)
+		default:
 			w.WaitReadable()
 		}
+		busy = true
 		switch s.readBurst(ws, w, gen) {
 		case burstOver, burstReleased:
 			s.srv.goroutines.Done()
@@ -59,6 +69,30 @@ func (s *Session) readFrom(ws wsConn, first bool, gen uint32) {
 			return
 		}
 	}
+}
+
+// keepStackBytes is how deep waitKeepingStack waits: with what the
+// reader's frames below it use, more than a quarter of an 8 KiB stack (the
+// runtime shrinks a stack using less, counting 800 bytes of guard).
+const keepStackBytes = 1536
+
+// waitKeepingStack is WaitReadable for a reader that has just handled a
+// burst: it waits from a frame keepStackBytes deep, so that a garbage
+// collection meanwhile does not halve the stack the burst grew, only for
+// the next burst to grow it again (two copies of a deep stack per reader
+// and collection). Its array is never written (n is always 0), so the
+// waiting costs no stores. A reader that goes idle hands over to a fresh
+// goroutine or parks (readFrom), which gives the memory back.
+//
+//go:noinline
+func waitKeepingStack(w idleWaiter, n int) byte {
+	if n > 0 {
+		var frame [keepStackBytes]byte
+		frame[n%keepStackBytes] = byte(n)
+		return frame[(n/2)%keepStackBytes]
+	}
+	w.WaitReadable()
+	return 0
 }
 
 // What readBurst reports.
@@ -81,7 +115,9 @@ type idleWaiter interface {
 //
 //go:noinline
 func (s *Session) readBurst(ws wsConn, w idleWaiter, gen uint32) int {
-	pong := false
+	// pong: a pong was among the packets; holding: a message was delivered
+	// with more input behind it, so that answers may be held (flushHeld).
+	pong, holding := false, false
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
@@ -106,6 +142,7 @@ func (s *Session) readBurst(ws wsConn, w idleWaiter, gen uint32) int {
 		// end of the burst, to go out in one write with the others.
 		more := w != nil && w.Buffered() > 0
 		if p.Type == eiocodec.Message {
+			holding = holding || more
 			if s.deliverOnReader(p, gen, more) {
 				return burstReleased // ws belongs to the next reader now
 			}
@@ -116,7 +153,9 @@ func (s *Session) readBurst(ws wsConn, w idleWaiter, gen uint32) int {
 			}
 		}
 		if w != nil && !more {
-			s.flushHeld()
+			if holding {
+				s.flushHeld()
+			}
 			if pong {
 				return burstPong
 			}
