@@ -87,6 +87,7 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	s := &Server{opts: o, sessions: make(map[string]*Session), log: o.Logger, flush: newFlushers()}
 	s.hb.base = time.Now()
+	startGCCount() // see keepStack
 	if o.Cluster != nil {
 		if err := o.Cluster.Attach(s); err != nil {
 			return nil, err

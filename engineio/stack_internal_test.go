@@ -1,7 +1,9 @@
 package engineio
 
 import (
+	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -32,5 +34,39 @@ func TestWaitKeepingStackDepth(t *testing.T) {
 	const guard = 800
 	if depth+guard < 8<<10/4 {
 		t.Fatalf("waited %d bytes deep: an 8 KiB stack would still shrink", depth)
+	}
+}
+
+// The collection count moves with the garbage collector: a reader can tell
+// a burst per cycle (busy) from rarer ones.
+func TestGCCyclesCount(t *testing.T) {
+	startGCCount()
+	before := gcCycles.Load()
+	// The finalizer runs after the collection, on its own goroutine.
+	deadline := time.Now().Add(10 * time.Second)
+	for gcCycles.Load()-before < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("collection count stayed at %d after forced collections", gcCycles.Load()-before)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestKeepStack(t *testing.T) {
+	for _, c := range []struct {
+		prev, now uint32
+		want      bool
+	}{
+		{5, 5, true},               // two bursts in one cycle
+		{5, 6, true},               // in consecutive cycles
+		{5, 7, false},              // a whole cycle without a burst
+		{^uint32(0), 0, true},      // across the counter's wrap
+		{^uint32(0) - 1, 0, false}, // a reader's first burst (readFrom)
+		{^uint32(0) - 1, 1, false}, // across the wrap, three cycles apart
+	} {
+		if got := keepStack(c.prev, c.now); got != c.want {
+			t.Errorf("keepStack(%d, %d) = %v, want %v", c.prev, c.now, got, c.want)
+		}
 	}
 }
