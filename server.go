@@ -16,6 +16,7 @@ import (
 
 	"github.com/socketio-go/socketio/engineio"
 	"github.com/socketio-go/socketio/internal/gotrack"
+	"github.com/socketio-go/socketio/parser"
 )
 
 // Errors returned by the package.
@@ -54,6 +55,9 @@ type Server struct {
 	goroutines gotrack.Tracker
 	inline     inlineWatch // times the handlers run on readers (InlineHandlerTimeout)
 	workers    workerPool  // the goroutines that run queued handlers
+	// jsonEncoding: the parser encodes with parser.JSONEncoder, which
+	// encodeArgs calls without an interface (see there).
+	jsonEncoding bool
 }
 
 // NewServer returns a server (nil opts for the defaults) with its main namespace "/".
@@ -68,6 +72,7 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	s := &Server{opts: o, eio: eio, log: o.Logger, nsps: make(map[string]*Namespace)}
 	s.inline.d = o.InlineHandlerTimeout / 2
+	_, s.jsonEncoding = o.Parser.NewEncoder().(parser.JSONEncoder)
 	eio.OnConnection(s.onEngineConnection)
 	s.Of("/")
 	return s, nil

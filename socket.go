@@ -523,20 +523,22 @@ func (s *Socket) emit(event string, args []any, f Flags) error {
 	s.mu.Lock()
 	outListeners, connected := len(s.readHooks().outListeners) > 0, s.connected
 	s.mu.Unlock()
-	if enc := s.client.eventEncoder(); enc != nil && s.nsp.srv.opts.ConnectionStateRecovery == nil && !outListeners {
+	if s.nsp.srv.opts.ConnectionStateRecovery == nil && !outListeners {
 		// The common case, in one buffer: no Packet for the adapter or
 		// the outgoing listeners to see.
 		if isReserved(event) {
 			return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 		}
-		text, atts, err := enc.EncodeEvent(s.nsp.name, 0, false, event, args)
+		text, atts, ok, err := s.encodeArgs(false, 0, event, args)
 		if err != nil {
 			return err
 		}
-		if !connected {
-			return ErrDisconnected
+		if ok {
+			if !connected {
+				return ErrDisconnected
+			}
+			return s.client.writeEncoded(text, atts, f)
 		}
-		return s.client.writeEncoded(text, atts, f)
 	}
 	p, err := s.eventPacket(event, args)
 	if err != nil {
@@ -646,12 +648,39 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	}
 }
 
-func (s *Socket) sendAck(id uint64, args []any) error {
-	if enc := s.client.eventEncoder(); enc != nil {
-		text, atts, err := enc.EncodeAck(s.nsp.name, id, args)
-		if err != nil {
-			return err
+// encodeArgs encodes an EVENT (or, with ack, an ACK with id) packet for
+// the socket's namespace straight from its arguments, in one buffer, when
+// the parser can (parser.EventEncoder): ok is false when it cannot. With
+// the JSON parser, the call is made without an interface, so that args does
+// not escape and the slice of an Emit(event, args...) call stays on the
+// caller's stack; another parser's EventEncoder gets a copy.
+func (s *Socket) encodeArgs(ack bool, id uint64, event string, args []any) (text []byte, atts [][]byte, ok bool, err error) {
+	if s.nsp.srv.jsonEncoding {
+		var je parser.JSONEncoder
+		if ack {
+			text, atts, err = je.EncodeAck(s.nsp.name, id, args)
+		} else {
+			text, atts, err = je.EncodeEvent(s.nsp.name, 0, false, event, args)
 		}
+		return text, atts, true, err
+	}
+	enc := s.client.eventEncoder()
+	if enc == nil {
+		return nil, nil, false, nil
+	}
+	own := append([]any(nil), args...) // the encoder's own: args stays the caller's
+	if ack {
+		text, atts, err = enc.EncodeAck(s.nsp.name, id, own)
+	} else {
+		text, atts, err = enc.EncodeEvent(s.nsp.name, 0, false, event, own)
+	}
+	return text, atts, true, err
+}
+
+func (s *Socket) sendAck(id uint64, args []any) error {
+	if text, atts, ok, err := s.encodeArgs(true, id, "", args); err != nil {
+		return err
+	} else if ok {
 		return s.client.writeEncoded(text, atts, Flags{})
 	}
 	data, atts, err := parser.MarshalArgs(args)

@@ -6,13 +6,19 @@ import (
 	"strings"
 )
 
-type jsonEncoder struct{}
+// JSONEncoder is the Encoder of the JSON parser (NewJSONParser): the format
+// of the reference implementation. It has no state; its zero value is
+// ready. It is exported so that a caller that knows its parser is the JSON
+// one can call its methods without an interface: the Go compiler can then
+// tell that the argument slices passed to EncodeEvent and EncodeAck do not
+// escape, so that a variadic caller's slice stays on its stack.
+type JSONEncoder struct{}
 
 // Encode writes the header with appends on one buffer. EVENT and ACK
 // packets become BINARY_EVENT and BINARY_ACK when they carry attachments,
 // and the other way round when they carry none: a "50-" header would leave
 // the reference decoder waiting for attachments forever.
-func (jsonEncoder) Encode(p *Packet) ([][]byte, error) {
+func (JSONEncoder) Encode(p *Packet) ([][]byte, error) {
 	t := p.Type
 	switch t {
 	case Event, BinaryEvent:

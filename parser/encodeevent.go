@@ -23,13 +23,15 @@ type EventEncoder interface {
 	EncodeAck(nsp string, id uint64, args []any) (text []byte, attachments [][]byte, err error)
 }
 
-var _ EventEncoder = jsonEncoder{}
+var _ EventEncoder = JSONEncoder{}
 
-func (jsonEncoder) EncodeEvent(nsp string, id uint64, hasID bool, event string, args []any) ([]byte, [][]byte, error) {
+// EncodeEvent implements EventEncoder.
+func (JSONEncoder) EncodeEvent(nsp string, id uint64, hasID bool, event string, args []any) ([]byte, [][]byte, error) {
 	return encodeArgsPacket(Event, nsp, id, hasID, event, true, args)
 }
 
-func (jsonEncoder) EncodeAck(nsp string, id uint64, args []any) ([]byte, [][]byte, error) {
+// EncodeAck implements EventEncoder.
+func (JSONEncoder) EncodeAck(nsp string, id uint64, args []any) ([]byte, [][]byte, error) {
 	return encodeArgsPacket(Ack, nsp, id, true, "", false, args)
 }
 

@@ -57,6 +57,17 @@ func ExampleNewJSONParser() {
 	// 3/chat,7["ok"]
 }
 
+func ExampleJSONEncoder_EncodeEvent() {
+	var enc parser.JSONEncoder // what NewJSONParser's NewEncoder returns
+	text, atts, _ := enc.EncodeEvent("/chat", 12, true, "message", []any{"hi", 3, []byte{1, 2}})
+	fmt.Printf("%s %d\n", text, len(atts))
+	ack, _, _ := enc.EncodeAck("/", 12, []any{"ok"})
+	fmt.Printf("%s\n", ack)
+	// Output:
+	// 51-/chat,12["message","hi",3,{"_placeholder":true,"num":0}] 1
+	// 312["ok"]
+}
+
 func ExampleMarshalArgs() {
 	type photo struct {
 		Title string `json:"title"`

@@ -173,6 +173,6 @@ func NewJSONParser(opts *Options) Parser {
 
 type jsonParser struct{ maxAttachments int }
 
-func (p jsonParser) NewEncoder() Encoder { return jsonEncoder{} }
+func (p jsonParser) NewEncoder() Encoder { return JSONEncoder{} }
 
 func (p jsonParser) NewDecoder() Decoder { return &jsonDecoder{max: p.maxAttachments} }

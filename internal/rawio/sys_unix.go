@@ -2,10 +2,7 @@
 
 package rawio
 
-import (
-	"errors"
-	"syscall"
-)
+import "syscall"
 
 // Elsewhere, and under the race detector (see sys_linux.go), sysRead and
 // sysWrite are the syscall package's calls: the saving is measured on Linux
@@ -21,12 +18,13 @@ func sysWrite(fd uintptr, b []byte) (int, syscall.Errno) {
 	return n, errno(err)
 }
 
+// errno returns the syscall package's error as the Errno it is. A type
+// assertion, not errors.As, whose target would be allocated on every call.
 func errno(err error) syscall.Errno {
-	var e syscall.Errno
 	if err == nil {
 		return 0
 	}
-	if errors.As(err, &e) {
+	if e, ok := err.(syscall.Errno); ok {
 		return e
 	}
 	return syscall.EIO
