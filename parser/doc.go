@@ -16,10 +16,13 @@
 // array), and [Unmarshal] or [Args.Decode] decodes one argument, putting
 // binary attachments back where their placeholders were. In the other direction
 // [MarshalArgs] and [MarshalEvent] encode Go values, turning every []byte into
-// a placeholder and an attachment.
+// a placeholder and an attachment, and [JSONEncoder] (the Encoder of
+// [NewJSONParser]) encodes whole packets, or an event or acknowledgement
+// straight from its arguments into one buffer ([EventEncoder]).
 //
-// MarshalArgs, MarshalEvent, SplitArray and Unmarshal are safe for
-// concurrent use. A Parser is too; each Decoder holds one connection's state.
+// MarshalArgs, MarshalEvent, SplitArray, Unmarshal and JSONEncoder are safe
+// for concurrent use. A Parser is too; each Decoder holds one connection's
+// state.
 //
 // The decoder enforces the same rules as the reference implementation and
 // reports any violation as an error; the caller is expected to close the
